@@ -1,0 +1,315 @@
+"""Charts that look inside the hidden state: per-example heatmap, carry correlation, PCA state space.
+
+Why: the net can only add if some direction of its hidden state holds the carry. These charts let a
+reader find it: the heatmap puts the inputs, the true carry and the output right above the hidden
+units at the same bit, the correlation bars name the units that track the carry, and the PCA view
+shows whether carry-0 and carry-1 states fall into separate clusters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from carrylab.charts.style import (
+    CORRECT_COLOUR,
+    DIVERGING_SCALE,
+    NEUTRAL_GREY,
+    ORANGE,
+    SEQUENTIAL_SCALE,
+    SKY_BLUE,
+    TRACK_SCALE,
+    add_message,
+    base_layout,
+    tick_step,
+)
+from carrylab.charts.validate import as_array, check_same_length
+
+_CELL_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+_CLUSTER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
+_STAR = "★"
+
+
+def _unit_label(unit: int, highlighted: bool) -> str:
+    return f"{_STAR} unit {unit}" if highlighted else f"unit {unit}"
+
+
+def _track_text(values: np.ndarray) -> np.ndarray:
+    """Cell text for a track row: '0'/'1' for bits, two decimals for probabilities."""
+    if np.all((values == 0) | (values == 1)):
+        return np.array([str(int(v)) for v in values], dtype=str)
+    return np.array([f"{v:.2f}" for v in values], dtype=str)
+
+
+def hidden_heatmap_figure(
+    h: np.ndarray,
+    *,
+    tracks: Mapping[str, np.ndarray] | None,
+    cell: str = "tanh",
+    unit_order: Sequence[int] | np.ndarray | None = None,
+    highlight_units: Sequence[int] = (),
+    title: str = "Hidden state while adding one example",
+) -> go.Figure:
+    """Hidden units (rows) x bits (columns) for one example, with aligned input/output tracks above.
+
+    h: (T, H) hidden state after reading bit t, t = 0..T-1 (LSB first). Drawn as z: (H, T).
+    tracks: ordered name -> (T,) values in 0..1 (bits or probabilities), drawn top to bottom in
+        that order above the main heatmap, sharing its x axis, with the value written in each cell.
+    cell: "tanh" (colour range -1..1, diverging) or "sigmoid" (0..1).
+    unit_order: permutation of range(H); row i (from the top) shows unit unit_order[i] and keeps
+        that unit's original number in its label.
+    highlight_units: units whose labels get a star and whose rows are outlined.
+    """
+    if cell not in _CELL_RANGES:
+        raise ValueError(f"cell must be one of {sorted(_CELL_RANGES)}, got {cell!r}")
+    h = as_array("h", h, ndim=2)
+    n_bits, n_units = h.shape
+    order = (
+        np.arange(n_units) if unit_order is None else as_array("unit_order", unit_order, ndim=1, dtype=None)
+    )
+    if not np.array_equal(np.sort(order), np.arange(n_units)):
+        raise ValueError(f"unit_order must be a permutation of range({n_units}), got {order.tolist()}")
+    highlighted = {int(u) for u in highlight_units}
+    if any(not 0 <= u < n_units for u in highlighted):
+        raise ValueError(f"highlight_units must be in range({n_units}), got {sorted(highlighted)}")
+
+    track_names = list(tracks or {})
+    track_rows = []
+    for name in track_names:
+        row = as_array(f"tracks[{name!r}]", tracks[name], ndim=1)
+        if row.shape[0] != n_bits:
+            raise ValueError(f"tracks[{name!r}] has length {row.shape[0]}, expected T = {n_bits} (from h)")
+        if np.any(row < 0) or np.any(row > 1):
+            raise ValueError(f"tracks[{name!r}] must hold bits or probabilities in [0, 1]")
+        track_rows.append(row)
+
+    n_tracks = len(track_rows)
+    main_row = 2 if n_tracks else 1
+    if n_tracks:
+        track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_units)))
+        fig = make_subplots(
+            rows=2,
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.03,
+            row_heights=[track_share, 1 - track_share],
+        )
+    else:
+        fig = make_subplots(rows=1, cols=1)
+
+    bits = np.arange(n_bits)
+    if n_tracks:
+        track_z = np.vstack(track_rows)  # (K, T)
+        fig.add_trace(
+            go.Heatmap(
+                x=bits,
+                y=np.array(track_names, dtype=str),
+                z=track_z,
+                zmin=0.0,
+                zmax=1.0,
+                colorscale=TRACK_SCALE,
+                showscale=False,
+                text=np.vstack([_track_text(row) for row in track_rows]),
+                texttemplate="%{text}",
+                textfont={"size": 14},
+                xgap=1,
+                ygap=1,
+                hovertemplate="%{y}<br>bit %{x}<br>value %{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.update_yaxes(autorange="reversed", row=1, col=1)
+
+    zmin, zmax = _CELL_RANGES[cell]
+    labels = np.array([_unit_label(int(u), int(u) in highlighted) for u in order], dtype=str)
+    main_domain = [0.0, 1.0] if not n_tracks else [0.0, (1 - 0.03) * (1 - track_share)]
+    fig.add_trace(
+        go.Heatmap(
+            x=bits,
+            y=labels,
+            z=h.T[order],
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=DIVERGING_SCALE if cell == "tanh" else SEQUENTIAL_SCALE,
+            colorbar={
+                "title": {"text": f"h ({cell})", "side": "right"},
+                "len": main_domain[1] - main_domain[0],
+                "y": main_domain[0],
+                "yanchor": "bottom",
+            },
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{y}<br>after bit %{x}<br>h = %{z:.3f}<extra></extra>",
+        ),
+        row=main_row,
+        col=1,
+    )
+    fig.update_yaxes(autorange="reversed", title_text="hidden unit", row=main_row, col=1)
+    for position, unit in enumerate(order.tolist()):
+        if unit in highlighted:
+            fig.add_shape(
+                type="rect",
+                x0=-0.5,
+                x1=n_bits - 0.5,
+                y0=position - 0.5,
+                y1=position + 0.5,
+                line={"color": "black", "width": 3},
+                row=main_row,
+                col=1,
+            )
+
+    height = max(320, 150 + 26 * (n_units + n_tracks))
+    base_layout(fig, title=title, uirevision="hidden_heatmap_figure", height=height)
+    fig.update_xaxes(dtick=tick_step(n_bits), showgrid=False)
+    fig.update_xaxes(title_text="bit t (LSB first)", row=main_row, col=1)
+    return fig
+
+
+def carry_correlation_figure(
+    corr: np.ndarray,
+    *,
+    best_units: Sequence[int] = (),
+    sort: bool = False,
+    title: str = "Correlation of each hidden unit with the true carry",
+) -> go.Figure:
+    """Pearson correlation of each unit with the carry, one bar per unit, y fixed to -1..1.
+
+    corr: (H,) correlations (NaN for a constant unit). best_units: units drawn in the highlight
+    colour. sort: order bars by |corr| (largest first) instead of by unit number.
+    """
+    corr = as_array("corr", corr, ndim=1)
+    n_units = corr.shape[0]
+    best = {int(u) for u in best_units}
+    if any(not 0 <= u < n_units for u in best):
+        raise ValueError(f"best_units must be in range({n_units}), got {sorted(best)}")
+    if sort:
+        order = np.argsort(-np.nan_to_num(np.abs(corr), nan=-1.0), kind="stable")
+    else:
+        order = np.arange(n_units)
+    labels = np.array([_unit_label(int(u), int(u) in best) for u in order], dtype=str)
+    colours = np.array([CORRECT_COLOUR if int(u) in best else NEUTRAL_GREY for u in order], dtype=str)
+
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=corr[order],
+            marker={"color": colours},
+            hovertemplate="%{x}<br>r = %{y:.3f}<extra></extra>",
+            name="correlation",
+        )
+    )
+    if n_units == 0:
+        add_message(fig, "No hidden units")
+    base_layout(fig, title=title, uirevision="carry_correlation_figure")
+    fig.update_xaxes(title_text="hidden unit", type="category", categoryorder="array", categoryarray=labels)
+    fig.update_yaxes(title_text="Pearson r with carry", range=[-1, 1], zeroline=True, zerolinewidth=2)
+    return fig
+
+
+def state_space_figure(
+    points: np.ndarray,
+    carry: np.ndarray,
+    *,
+    cluster: np.ndarray | None = None,
+    explained_variance: Sequence[float] | None = None,
+    max_points: int = 4000,
+    title: str = "Hidden states projected on the first two principal components",
+) -> go.Figure:
+    """Scatter of hidden states in PCA space, coloured by the true carry, marker symbol by cluster.
+
+    points: (N, 2) projections; carry: (N,) 0/1; cluster: (N,) int labels or None.
+    explained_variance: optional fractions for PC 1 and PC 2, shown in the axis titles.
+    More than `max_points` points are thinned to a fixed random subset (seed 0): deterministic, and
+    unlike a stride it cannot alias with the T-periodic order of states.
+    """
+    points = as_array("points", points, ndim=2)
+    if points.shape[1] != 2:
+        raise ValueError(f"points must have shape (N, 2), got {points.shape}")
+    carry = as_array("carry", carry, ndim=1)
+    check_same_length(points=points, carry=carry)
+    if not np.all((carry == 0) | (carry == 1)):
+        raise ValueError("carry must hold only 0 and 1")
+    if cluster is not None:
+        cluster = as_array("cluster", cluster, ndim=1, dtype=np.int64)
+        check_same_length(points=points, cluster=cluster)
+
+    n_points = points.shape[0]
+    if n_points > max_points:
+        keep = np.sort(np.random.default_rng(0).choice(n_points, size=max_points, replace=False))
+        points, carry = points[keep], carry[keep]
+        cluster = cluster[keep] if cluster is not None else None
+
+    fig = go.Figure()
+    for carry_value, colour in ((0, SKY_BLUE), (1, ORANGE)):
+        mask = carry == carry_value
+        marker = {"color": colour, "size": 7, "opacity": 0.7, "line": {"width": 0}}
+        hover = f"PC 1 %{{x:.3f}}<br>PC 2 %{{y:.3f}}<br>carry = {carry_value}"
+        customdata = None
+        if cluster is not None:
+            symbols = np.array(_CLUSTER_SYMBOLS, dtype=object)[cluster[mask] % len(_CLUSTER_SYMBOLS)]
+            marker["symbol"] = symbols
+            customdata = cluster[mask]
+            hover += "<br>cluster %{customdata}"
+        fig.add_trace(
+            go.Scatter(
+                x=points[mask, 0],
+                y=points[mask, 1],
+                mode="markers",
+                name=f"carry = {carry_value}",
+                marker=marker,
+                customdata=customdata,
+                hovertemplate=hover + "<extra></extra>",
+            )
+        )
+    if n_points == 0:
+        add_message(fig, "No hidden states yet")
+    axis_titles = ["PC 1", "PC 2"]
+    if explained_variance is not None:
+        axis_titles = [
+            f"{name} ({100 * v:.0f}% of variance)" for name, v in zip(axis_titles, explained_variance)
+        ]
+    base_layout(fig, title=title, uirevision="state_space_figure")
+    fig.update_xaxes(title_text=axis_titles[0])
+    # Equal scale on both axes: distances in the picture are distances in PCA space.
+    fig.update_yaxes(title_text=axis_titles[1], scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def bit_table(
+    a_bits: np.ndarray,
+    b_bits: np.ndarray,
+    carry_in: np.ndarray,
+    target: np.ndarray,
+    prob: np.ndarray,
+    pred: np.ndarray,
+) -> pd.DataFrame:
+    """One row per time step (LSB first) for the probe table.
+
+    All inputs (T,): a_bits, b_bits, carry_in, target, pred as 0/1 and prob = P(y=1) in 0..1.
+    Columns: "bit", "a", "b", "carry in", "target", "P(y=1)", "prediction", "ok".
+    """
+    arguments = {"a_bits": a_bits, "b_bits": b_bits, "carry_in": carry_in, "target": target, "pred": pred}
+    bit_columns = {name: as_array(name, values, ndim=1) for name, values in arguments.items()}
+    prob = as_array("prob", prob, ndim=1)
+    check_same_length(**bit_columns, prob=prob)
+    for name, values in bit_columns.items():
+        if not np.all((values == 0) | (values == 1)):
+            raise ValueError(f"{name} must hold only 0 and 1")
+    table = pd.DataFrame(
+        {
+            "bit": np.arange(prob.shape[0]),
+            "a": bit_columns["a_bits"].astype(np.int64),
+            "b": bit_columns["b_bits"].astype(np.int64),
+            "carry in": bit_columns["carry_in"].astype(np.int64),
+            "target": bit_columns["target"].astype(np.int64),
+            "P(y=1)": prob,
+            "prediction": bit_columns["pred"].astype(np.int64),
+        }
+    )
+    table["ok"] = table["prediction"] == table["target"]
+    return table

@@ -1,0 +1,99 @@
+"""Heatmaps of a per-bit quantity over training: error rate per bit position, gradient norm per time step.
+
+Why heatmaps with training step on x: both show *where along the sequence* learning happens and
+when. The carry task is learned from the least significant bit upwards and gradients must flow back
+through time to teach early steps, which reads as a front moving across these pictures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from carrylab.charts.style import ERROR_RATE_SCALE, SEQUENTIAL_SCALE, add_message, base_layout, tick_step
+from carrylab.charts.validate import as_array, check_fraction, check_same_length
+
+
+def bit_error_heatmap(
+    eval_steps: np.ndarray,
+    bit_error: np.ndarray,
+    *,
+    title: str = "Error rate per bit position over training",
+) -> go.Figure:
+    """Error rate of each output bit (LSB at the bottom) at each evaluation; colour fixed to 0..1.
+
+    eval_steps: (E,) int; bit_error: (E, T) fractions in 0..1 (rows follow eval_steps).
+    Drawn as z: (T, E) so that x = training step and y = bit position.
+    """
+    eval_steps = as_array("eval_steps", eval_steps, ndim=1, dtype=None)
+    bit_error = as_array("bit_error", bit_error, ndim=2)
+    check_same_length(eval_steps=eval_steps, bit_error=bit_error)
+    check_fraction("bit_error", bit_error)
+    n_bits = bit_error.shape[1]
+
+    fig = go.Figure(
+        go.Heatmap(
+            x=eval_steps,
+            y=np.arange(n_bits),
+            z=bit_error.T,
+            zmin=0.0,
+            zmax=1.0,
+            colorscale=ERROR_RATE_SCALE,
+            colorbar={"title": {"text": "error rate", "side": "right"}, "tickformat": ".0%"},
+            hovertemplate="step %{x}<br>bit %{y}<br>error rate %{z:.1%}<extra></extra>",
+        )
+    )
+    if eval_steps.size == 0:
+        add_message(fig, "No evaluations yet")
+    base_layout(fig, title=title, uirevision="bit_error_heatmap")
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(title_text="bit position (0 = LSB)", dtick=tick_step(n_bits))
+    return fig
+
+
+def gradient_flow_heatmap(
+    eval_steps: np.ndarray,
+    grad_norms: np.ndarray,
+    *,
+    title: str = "Gradient flow back through time: ||dL/dh_t||",
+) -> go.Figure:
+    """log10 of the gradient norm reaching each time step's hidden state, over training.
+
+    eval_steps: (E,) int; grad_norms: (E, T) float >= 0. Drawn as z = log10(grad_norms).T: (T, E).
+    Zero or non-finite norms have no logarithm and are left blank; hover shows the raw norm.
+    """
+    eval_steps = as_array("eval_steps", eval_steps, ndim=1, dtype=None)
+    grad_norms = as_array("grad_norms", grad_norms, ndim=2)
+    check_same_length(eval_steps=eval_steps, grad_norms=grad_norms)
+    if np.any(grad_norms < 0):
+        raise ValueError("grad_norms must be >= 0 (they are norms)")
+    n_steps = grad_norms.shape[1]
+
+    drawable = np.isfinite(grad_norms) & (grad_norms > 0)
+    log_norms = np.full(grad_norms.shape, np.nan)
+    log_norms[drawable] = np.log10(grad_norms[drawable])
+    colorbar = {"title": {"text": "||dL/dh_t|| (log scale)", "side": "right"}}
+    if drawable.any():
+        low = int(np.floor(log_norms[drawable].min()))
+        high = int(np.ceil(log_norms[drawable].max()))
+        exponents = np.arange(low, high + 1, tick_step(high - low + 1, max_ticks=8))
+        colorbar.update(tickvals=exponents, ticktext=[f"1e{e}" for e in exponents.tolist()])
+
+    fig = go.Figure(
+        go.Heatmap(
+            x=eval_steps,
+            y=np.arange(n_steps),
+            z=log_norms.T,
+            customdata=grad_norms.T,
+            colorscale=SEQUENTIAL_SCALE,
+            colorbar=colorbar,
+            hoverongaps=False,
+            hovertemplate="step %{x}<br>time step %{y}<br>||dL/dh|| = %{customdata:.3g}<extra></extra>",
+        )
+    )
+    if eval_steps.size == 0:
+        add_message(fig, "No evaluations yet")
+    base_layout(fig, title=title, uirevision="gradient_flow_heatmap")
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(title_text="time step t (bit, 0 = LSB)", dtick=tick_step(n_steps))
+    return fig

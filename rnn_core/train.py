@@ -1,0 +1,339 @@
+"""Training: a config dataclass and a trainer that owns the model, optimizer, random generator and history.
+
+The trainer never prints. ``Trainer.train(n)`` runs n steps and returns a ``TrainReport`` (what happened, warnings,
+whether training stopped early); the history lives in ``trainer.steps_log`` / ``trainer.evals`` / ``trainer.snapshots``.
+Same config and seed give the same history bit for bit, however the steps are split into calls.
+
+Divergence: after every step the loss and the sum of the parameters are checked for finiteness. At the first
+non-finite value training stops, the parameters go back to their values before that step (the optimizer state is
+cleared, as it holds the same non-finite values) and ``TrainingDiverged`` is raised with the step and learning rate.
+With tanh/sigmoid units a far too large learning rate usually does *not* produce NaN: the weights grow huge, the
+units saturate and learning stops. Evaluations check for that and put a warning in the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from rnn_core.history import EvalLog, SnapshotStore, StepLog
+from rnn_core.metrics import Evaluation, evaluate
+from rnn_core.model import ElmanRNN
+from rnn_core.optim import OPTIMIZERS, make_optimizer
+from rnn_core.tasks import OPERATORS, TASK_OPS, Task, operand_limit
+
+VARIANTS = ("elman", "trask")
+RNGS = ("pcg64", "legacy")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. Defaults are the seed post's."""
+
+    op: str = "add"  # add | sub | xor | and | or | mixed (operator drawn per example, one-hot channels)
+    n_bits: int = 8  # bits per number = time steps per sequence (1..64)
+    n_hidden: int = 32  # hidden units
+    eta: float = 0.1  # learning rate; may change between steps
+    batch_size: int = 1  # examples per step (the post: 1)
+    optimizer: str = "sgd"  # sgd | momentum | adam
+    momentum: float = 0.9  # for optimizer="momentum"
+    loss: str = "mse"  # mse: 0.5 * sum((y - t)**2) (the post) | bce: binary cross-entropy
+    variant: str = "elman"  # elman: tanh, biases, N(0,1)/sqrt(fan_in) (the post) | trask: sigmoid, no bias, U[-1,1)
+    seed: int = 0  # seeds the one random generator used for initialisation and for drawing examples
+    rng: str = "pcg64"  # pcg64: np.random.default_rng(seed) | legacy: np.random.RandomState(seed) (Trask preset)
+    clip: float = 0.0  # gradient-norm clipping threshold, 0 = off
+    dtype: str = "float64"  # float64 | float32 for training arithmetic
+    eval_every: int = 200  # steps between exhaustive evaluations
+    snapshot_every: int = 50  # steps between parameter snapshots (doubles when the budget is full)
+
+    BOUNDS = {  # (min, max) of numeric fields, shared by the CLI and the dashboard
+        "n_bits": (1, 64),
+        "n_hidden": (1, 512),
+        "eta": (1e-6, 1e4),
+        "batch_size": (1, 4096),
+        "momentum": (0.0, 0.999),
+        "seed": (0, 2**32 - 1),
+        "clip": (0.0, 1e6),
+        "eval_every": (1, 1_000_000),
+        "snapshot_every": (1, 1_000_000),
+    }
+    CHOICES = {
+        "op": TASK_OPS,
+        "optimizer": OPTIMIZERS,
+        "loss": ("mse", "bce"),
+        "variant": VARIANTS,
+        "rng": RNGS,
+        "dtype": ("float64", "float32"),
+    }
+
+    def validate(self) -> TrainConfig:
+        """Raise ValueError naming the field, the bad value and the allowed range; return self."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in self.CHOICES and v not in self.CHOICES[f.name]:
+                raise ValueError(f"{f.name} must be one of {', '.join(self.CHOICES[f.name])}, got {v!r}")
+            if f.name in self.BOUNDS:
+                lo, hi = self.BOUNDS[f.name]
+                want_int = isinstance(f.default, int)
+                ok_type = isinstance(v, (int, np.integer)) if want_int else isinstance(v, (int, float, np.number))
+                if isinstance(v, bool) or not ok_type:
+                    kind = "a whole number" if want_int else "a number"
+                    raise ValueError(f"{f.name} must be {kind} from {lo} to {hi}, got {v!r}")
+                if not (lo <= v <= hi) or (not want_int and not math.isfinite(v)):
+                    raise ValueError(f"{f.name} must be from {lo} to {hi}, got {v!r}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+        return cls(**d).validate()
+
+    @property
+    def task(self) -> Task:
+        return Task(self.op, self.n_bits)
+
+
+class TrainingDiverged(ValueError):
+    """Training produced a non-finite loss or parameter; the parameters were rolled back."""
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step
+
+
+@dataclass
+class TrainReport:
+    steps_done: int
+    step: int  # total steps after this call
+    error: float  # mean error over this call's steps
+    stopped_early: bool = False  # until_solved reached, or divergence
+    solved_at_step: int | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def new_rng(config: TrainConfig):
+    """The run's one random generator (a fresh legacy RandomState only for the Trask preset)."""
+    if config.rng == "legacy":
+        return np.random.RandomState(config.seed)
+    return np.random.default_rng(config.seed)
+
+
+def build_model(config: TrainConfig, rng) -> ElmanRNN:
+    trask = config.variant == "trask"
+    return ElmanRNN(
+        config.task.n_in,
+        config.n_hidden,
+        1,
+        rng=rng,
+        cell="sigmoid" if trask else "tanh",
+        use_bias=not trask,
+        init="uniform" if trask else "normal",
+        dtype=np.dtype(config.dtype),
+    )
+
+
+WEIGHT_WARN = 1e3  # |parameter| above this: the learning rate is very likely too large
+SATURATION_WARN = 0.98  # share of saturated hidden activations above this: the units have stopped learning
+
+
+class Trainer:
+    """Owns model, optimizer, random generator and history; ``train(n)`` advances n steps."""
+
+    def __init__(self, config: TrainConfig):
+        self.config = config.validate()
+        self.task = config.task
+        self.rng = new_rng(config)
+        self.model = build_model(config, self.rng)
+        self.optimizer = make_optimizer(
+            config.optimizer, self.model.theta.size, self.model.dtype, config.clip, config.momentum
+        )
+        self.step = 0
+        self.steps_log = StepLog()
+        self.evals = EvalLog()
+        self.snapshots = SnapshotStore(self.model.theta.size, config.snapshot_every)
+        self.solved_at_step: int | None = None
+        self.last_grad_norms = np.zeros(self.task.n_bits)
+        self.last_example: tuple[int, int, int] = (0, 0, 0)  # (a, b, op_index) of the latest training example
+        self._prev_theta = np.empty_like(self.model.theta)
+        self._eval_set = self.task.exhaustive()
+        self._setup_sampler()
+        self.snapshots.add(0, self.model.theta)
+        self.evaluate_and_log()
+
+    # -- data ------------------------------------------------------------------------------------------------
+    def _setup_sampler(self) -> None:
+        """Training examples come from the enumerated table (a gather) when the task is small enough."""
+        task = self.task
+        self._table = None
+        if task.enumerable:
+            ex = self._eval_set
+            dt = self.model.dtype
+            self._table = (
+                np.ascontiguousarray(ex.x.transpose(1, 0, 2), dtype=dt),  # (T, N, n_in)
+                np.ascontiguousarray(ex.target.transpose(1, 0, 2), dtype=dt),  # (T, N, 1)
+            )
+
+    def _draw_indices(self, n_steps: int) -> np.ndarray:
+        """Indices into the enumerated table for n_steps steps: (n_steps, B)."""
+        B = self.config.batch_size
+        if isinstance(self.rng, np.random.RandomState):
+            # Trask's order: a then b, each randint(limit), per example.
+            lim = operand_limit(self.task.ops[0], self.task.n_bits)
+            draws = [(self.rng.randint(lim), self.rng.randint(lim)) for _ in range(n_steps * B)]
+            return np.array([a * lim + b for a, b in draws], dtype=np.int64).reshape(n_steps, B)
+        return self.rng.integers(0, len(self._eval_set), size=(n_steps, B))
+
+    # -- training --------------------------------------------------------------------------------------------
+    def set_learning_rate(self, eta: float) -> None:
+        cfg = TrainConfig(**{**self.config.to_dict(), "eta": eta}).validate()
+        self.config = cfg
+
+    def train(self, n_steps: int, *, until_solved: bool = False) -> TrainReport:
+        """Run n_steps training steps (evaluating every eval_every steps). Raises TrainingDiverged on NaN/inf."""
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+            raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
+        cfg = self.config
+        model, opt = self.model, self.optimizer
+        theta, grad, prev = model.theta, model.grad, self._prev_theta
+        T, B, H = self.task.n_bits, cfg.batch_size, model.n_hidden
+        buf = model._buffers(T, B)
+        z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
+        errors = np.empty(n_steps)
+        eta, loss_name = float(cfg.eta), cfg.loss
+        streak = 0  # consecutive training examples predicted right (until_solved: when to check every pair)
+        done = 0
+        stopped = False
+        while done < n_steps:
+            chunk = min(n_steps - done, cfg.eval_every - self.step % cfg.eval_every)
+            if self._table is not None:
+                idx = self._draw_indices(chunk)
+                X, Y = self._table
+                targets = Y[:, idx]  # (T, chunk, B, 1)
+                inputs = X[:, idx]
+            else:
+                batches = [self.task.sample(self.rng, B) for _ in range(chunk)]
+                inputs = np.stack([b.x.transpose(1, 0, 2) for b in batches], axis=1).astype(model.dtype)
+                targets = np.stack([b.target.transpose(1, 0, 2) for b in batches], axis=1).astype(model.dtype)
+            for i in range(chunk):
+                z_in[...] = inputs[:, i]
+                model._forward_tm(T, B)
+                np.copyto(prev, theta)
+                loss = model._backward_tm(targets[:, i], loss_name)
+                opt.update(theta, grad, eta)
+                if not (math.isfinite(loss) and math.isfinite(float(theta.sum()))):
+                    self._roll_back(done + i, errors)
+                if until_solved:
+                    right = bool(((buf["Y"] >= 0.5) == (targets[:, i] >= 0.5)).all())
+                    streak = streak + B if right else 0
+                errors[done + i] = loss
+                self.step += 1
+                if self.snapshots.due(self.step):
+                    self.snapshots.add(self.step, theta)
+                if until_solved and streak >= 64 and self._check_solved():
+                    done += i + 1
+                    stopped = True
+                    break
+            else:
+                done += chunk
+            self.last_grad_norms = model.grad_h_norms()
+            self._remember_example(idx[chunk - 1, -1] if self._table is not None else None, batches if
+                                   self._table is None else None)
+            if stopped:
+                break
+            if self.step % cfg.eval_every == 0:
+                self.evaluate_and_log()
+                if until_solved and self.solved_at_step is not None:
+                    stopped = True
+                    break
+        self.steps_log.extend(self.step - done, errors[:done])
+        warnings = self.health_warnings()
+        return TrainReport(
+            steps_done=done,
+            step=self.step,
+            error=float(errors[:done].mean()) if done else float("nan"),
+            stopped_early=stopped,
+            solved_at_step=self.solved_at_step,
+            warnings=warnings,
+        )
+
+    def _roll_back(self, done_in_call: int, errors: np.ndarray) -> None:
+        self.model.theta[...] = self._prev_theta
+        self.optimizer.reset()
+        self.steps_log.extend(self.step - done_in_call, errors[:done_in_call])
+        self.evaluate_and_log()
+        raise TrainingDiverged(
+            f"training diverged at step {self.step + 1} (learning rate {self.config.eta:g}): the loss or a "
+            f"parameter became non-finite. The parameters were rolled back to step {self.step}. "
+            "Lower the learning rate (or enable gradient clipping) and continue, or reset.",
+            self.step + 1,
+        )
+
+    def _remember_example(self, table_index, batches) -> None:
+        if table_index is not None:
+            ex = self._eval_set
+            self.last_example = (int(ex.a[table_index]), int(ex.b[table_index]), int(ex.op_index[table_index]))
+        elif batches:
+            b = batches[-1]
+            self.last_example = (int(b.a[-1]), int(b.b[-1]), int(b.op_index[-1]))
+
+    def _check_solved(self) -> bool:
+        ev = evaluate(self.model, self._eval_set, dtype=np.float32)
+        if ev.accuracy == 1.0:
+            self._log_eval(ev)
+            return True
+        return False
+
+    # -- evaluation ------------------------------------------------------------------------------------------
+    def evaluate(self, *, details: bool = False) -> Evaluation:
+        """Exhaustive evaluation of the current weights (float32 for speed unless details are asked for)."""
+        return evaluate(self.model, self._eval_set, details=details, dtype=np.float64 if details else np.float32)
+
+    def evaluate_and_log(self) -> Evaluation:
+        ev = self.evaluate()
+        self._log_eval(ev)
+        return ev
+
+    def _log_eval(self, ev: Evaluation) -> None:
+        if self.evals.n and self.evals.last("step") == self.step:
+            return
+        if ev.accuracy == 1.0 and self.solved_at_step is None:
+            self.solved_at_step = self.step
+        W_rec = self.model.params["W_rec"]
+        self.evals.append(
+            {
+                "step": self.step,
+                "accuracy": ev.accuracy,
+                "bit_accuracy": np.asarray(ev.bit_accuracy, dtype=np.float64),
+                "grad_norms": np.asarray(self.last_grad_norms, dtype=np.float64),
+                "spectral_radius": float(np.max(np.abs(np.linalg.eigvals(W_rec)))) if W_rec.size else 0.0,
+                "max_abs_weight": float(np.max(np.abs(self.model.theta))),
+                "saturation": float(ev.saturation),
+            }
+        )
+
+    def health_warnings(self) -> tuple[str, ...]:
+        """Exploding weights or saturated units: the signs of a learning rate that is far too large."""
+        out = []
+        max_w = float(np.max(np.abs(self.model.theta)))
+        if max_w > WEIGHT_WARN:
+            out.append(
+                f"Weights are exploding (largest |weight| {max_w:.3g}) at learning rate {self.config.eta:g}: "
+                "the learning rate is very likely too large. Lower it and reset."
+            )
+        saturation = self.evals.last("saturation", 0.0)
+        accuracy = self.evals.last("accuracy", 1.0)
+        if saturation > SATURATION_WARN and accuracy < 0.5:
+            out.append(
+                f"{saturation:.0%} of hidden activations are saturated and accuracy is {accuracy:.1%}: the units "
+                f"have stopped learning, typically after too large a learning rate ({self.config.eta:g}). "
+                "Lower the learning rate and reset."
+            )
+        return tuple(out)
