@@ -103,7 +103,7 @@ class ElmanRNN:
 
     # -- parameter layout -------------------------------------------------------------------------------------
     def _views(self, flat: np.ndarray) -> ParamDict:
-        H, n_in = self.n_hidden, self.n_in
+        H = self.n_hidden
         n_cat = self.k_in * H
         W_cat = flat[:n_cat].reshape(self.k_in, H)  # rows: W_rec (H), b_rec (1), W_in (n_in)
         W_out_cat = flat[n_cat:].reshape(H + 1, self.n_out)  # rows: W_out (H), b_out (1)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_core.encoding import check_n_bits, from_bits, to_bits
+from rnn_core.encoding import as_uint64, check_n_bits, from_bits, to_bits
 
 OPERATORS = ("add", "sub", "xor", "and", "or")  # operator channels of the mixed task, in this order
 TASK_OPS = (*OPERATORS, "mixed")
@@ -136,8 +136,7 @@ class Task:
     # -- building batches ------------------------------------------------------------------------------------
     def encode(self, a, b, op_index=None) -> Batch:
         """Examples for operands a, b (ints or arrays); op_index selects the operator per example (mixed only)."""
-        a = np.atleast_1d(np.asarray(a, dtype=np.uint64))
-        b = np.atleast_1d(np.asarray(b, dtype=np.uint64))
+        a, b = _operands(a), _operands(b)
         if a.shape != b.shape or a.ndim != 1:
             raise ValueError("a and b must be equally long 1-D sequences of operands")
         if op_index is None:
@@ -222,6 +221,22 @@ class Task:
                 b.append(rb)
                 k.append(OPERATORS.index(op))
         return self.encode(np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64), np.array(k))
+
+
+def _operands(values) -> np.ndarray:
+    """Operands as a 1-D uint64 array; anything but whole numbers in [0, 2**64) is a ValueError."""
+    bad = ValueError("operands must be whole numbers from 0 to 2**64 - 1")
+    arr = np.atleast_1d(np.asarray(values))
+    if arr.dtype.kind == "f":  # 13.0 is accepted, 13.5 and nan are not
+        if not (np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr)) and np.all(np.abs(arr) < 2**53)):
+            raise bad
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iuO":
+        raise bad
+    try:
+        return as_uint64(arr)
+    except (ValueError, TypeError, OverflowError):
+        raise bad from None
 
 
 @functools.lru_cache(maxsize=16)

@@ -22,7 +22,7 @@ from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
 from rnn_core.model import ElmanRNN
 from rnn_core.optim import OPTIMIZERS, make_optimizer
-from rnn_core.tasks import OPERATORS, TASK_OPS, Task, operand_limit
+from rnn_core.tasks import TASK_OPS, Task, operand_limit
 
 VARIANTS = ("elman", "trask")
 RNGS = ("pcg64", "legacy")
@@ -200,13 +200,27 @@ class Trainer:
         """Run n_steps training steps (evaluating every eval_every steps). Raises TrainingDiverged on NaN/inf."""
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
+        errors = np.empty(n_steps)
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught below, not warned
+            done, stopped = self._train_loop(n_steps, until_solved, errors)
+        self.steps_log.extend(self.step - done, errors[:done])
+        warnings = self.health_warnings()
+        return TrainReport(
+            steps_done=done,
+            step=self.step,
+            error=float(errors[:done].mean()) if done else float("nan"),
+            stopped_early=stopped,
+            solved_at_step=self.solved_at_step,
+            warnings=warnings,
+        )
+
+    def _train_loop(self, n_steps: int, until_solved: bool, errors: np.ndarray) -> tuple[int, bool]:
         cfg = self.config
         model, opt = self.model, self.optimizer
         theta, grad, prev = model.theta, model.grad, self._prev_theta
         T, B, H = self.task.n_bits, cfg.batch_size, model.n_hidden
         buf = model._buffers(T, B)
         z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
-        errors = np.empty(n_steps)
         eta, loss_name = float(cfg.eta), cfg.loss
         streak = 0  # consecutive training examples predicted right (until_solved: when to check every pair)
         done = 0
@@ -237,15 +251,18 @@ class Trainer:
                 self.step += 1
                 if self.snapshots.due(self.step):
                     self.snapshots.add(self.step, theta)
-                if until_solved and streak >= 64 and self._check_solved():
-                    done += i + 1
-                    stopped = True
-                    break
-            else:
-                done += chunk
+                if until_solved and streak >= 64:  # the recent examples were all right: check every pair
+                    streak = 0
+                    if self._check_solved():
+                        stopped = True
+                        break
+            last = i if stopped else chunk - 1
+            done += last + 1
             self.last_grad_norms = model.grad_h_norms()
-            self._remember_example(idx[chunk - 1, -1] if self._table is not None else None, batches if
-                                   self._table is None else None)
+            if self._table is not None:
+                self._remember_example(self._eval_set, int(idx[last, -1]))
+            else:
+                self._remember_example(batches[last], B - 1)
             if stopped:
                 break
             if self.step % cfg.eval_every == 0:
@@ -253,16 +270,7 @@ class Trainer:
                 if until_solved and self.solved_at_step is not None:
                     stopped = True
                     break
-        self.steps_log.extend(self.step - done, errors[:done])
-        warnings = self.health_warnings()
-        return TrainReport(
-            steps_done=done,
-            step=self.step,
-            error=float(errors[:done].mean()) if done else float("nan"),
-            stopped_early=stopped,
-            solved_at_step=self.solved_at_step,
-            warnings=warnings,
-        )
+        return done, stopped
 
     def _roll_back(self, done_in_call: int, errors: np.ndarray) -> None:
         self.model.theta[...] = self._prev_theta
@@ -276,13 +284,8 @@ class Trainer:
             self.step + 1,
         )
 
-    def _remember_example(self, table_index, batches) -> None:
-        if table_index is not None:
-            ex = self._eval_set
-            self.last_example = (int(ex.a[table_index]), int(ex.b[table_index]), int(ex.op_index[table_index]))
-        elif batches:
-            b = batches[-1]
-            self.last_example = (int(b.a[-1]), int(b.b[-1]), int(b.op_index[-1]))
+    def _remember_example(self, batch, i: int) -> None:
+        self.last_example = (int(batch.a[i]), int(batch.b[i]), int(batch.op_index[i]))
 
     def _check_solved(self) -> bool:
         ev = evaluate(self.model, self._eval_set, dtype=np.float32)

@@ -1,0 +1,148 @@
+"""Training: it learns, it is deterministic, it survives divergence, its memory is bounded."""
+
+import numpy as np
+import pytest
+
+from rnn_core.history import EvalLog, SnapshotStore, StepLog
+from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
+
+
+def test_seed_post_configuration_learns_8_bit_addition():
+    trainer = Trainer(TrainConfig(seed=0))
+    report = trainer.train(3000, until_solved=True)
+    assert report.solved_at_step is not None and report.solved_at_step <= 3000
+    assert trainer.evaluate(details=True).accuracy == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_learns_for_several_seeds(seed):
+    trainer = Trainer(TrainConfig(seed=seed))
+    trainer.train(6000, until_solved=True)
+    assert trainer.evaluate().accuracy == 1.0
+
+
+@pytest.mark.slow
+def test_subtraction_learns():
+    trainer = Trainer(TrainConfig(op="sub", optimizer="adam", eta=0.01, batch_size=16, seed=0))
+    trainer.train(4000, until_solved=True)
+    assert trainer.evaluate().accuracy == 1.0
+
+
+@pytest.mark.slow
+def test_mixed_operators_learn():
+    trainer = Trainer(TrainConfig(op="mixed", optimizer="adam", eta=0.01, batch_size=32, n_hidden=32, seed=0))
+    trainer.train(4000)
+    assert trainer.evaluate().accuracy > 0.95
+
+
+def test_same_seed_same_history_however_the_steps_are_split():
+    a = Trainer(TrainConfig(seed=3, eval_every=50))
+    for n in (20, 333, 47):
+        a.train(n)
+    b = Trainer(TrainConfig(seed=3, eval_every=50))
+    b.train(400)
+    assert np.array_equal(a.model.theta, b.model.theta)
+    for x, y in zip(a.steps_log.arrays(), b.steps_log.arrays()):
+        assert np.array_equal(x, y)
+    assert np.array_equal(a.evals.array("accuracy"), b.evals.array("accuracy"))
+
+
+def test_batches_and_optimizers_run_and_reduce_error():
+    for opt, eta in (("sgd", 0.1), ("momentum", 0.01), ("adam", 0.01)):
+        trainer = Trainer(TrainConfig(optimizer=opt, eta=eta, batch_size=8, seed=0))
+        first = trainer.train(50).error
+        last = trainer.train(400).error
+        assert last < 0.2 * first, opt
+        assert trainer.evaluate().accuracy > 0.9, opt
+
+
+def test_learning_rate_changes_without_reset():
+    trainer = Trainer(TrainConfig())
+    trainer.train(10)
+    theta = trainer.model.theta.copy()
+    trainer.set_learning_rate(0.5)
+    assert trainer.step == 10 and np.array_equal(trainer.model.theta, theta)
+    trainer.train(1)
+    assert trainer.config.eta == 0.5 and trainer.step == 11
+    with pytest.raises(ValueError, match="eta"):
+        trainer.set_learning_rate(float("nan"))
+
+
+def test_non_finite_loss_rolls_back_and_raises():
+    trainer = Trainer(TrainConfig(seed=0))
+    trainer.train(5)
+    good = trainer.model.theta.copy()
+    trainer.model.params["W_out"] = np.full((32, 1), np.inf)  # poison: the next forward is non-finite
+    poisoned = trainer.model.theta.copy()
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 6 \(learning rate 0.1\)") as info:
+        trainer.train(10)
+    assert info.value.step == 6
+    assert trainer.step == 5
+    assert np.array_equal(trainer.model.theta, poisoned, equal_nan=True)  # rolled back to before the bad step
+    assert not np.array_equal(good, poisoned)
+
+
+def test_huge_learning_rate_warns_about_saturation():
+    trainer = Trainer(TrainConfig(eta=1000.0, seed=0, eval_every=500))
+    report = trainer.train(2000)
+    assert np.isfinite(trainer.model.theta).all()
+    assert report.warnings, "eta 1000 must produce a warning"
+    assert any("learning rate" in w for w in report.warnings)
+    assert trainer.evals.last("accuracy") < 0.1
+
+
+def test_default_learning_rate_gives_no_warning():
+    trainer = Trainer(TrainConfig(seed=0))
+    assert trainer.train(1000).warnings == ()
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("n_bits", 0, "n_bits must be from 1 to 64"),
+        ("n_bits", 65, "n_bits"),
+        ("n_hidden", 0, "n_hidden"),
+        ("eta", float("nan"), "eta"),
+        ("eta", float("inf"), "eta"),
+        ("eta", -0.1, "eta"),
+        ("batch_size", 2.5, "batch_size must be a whole number"),
+        ("op", "mul", "op must be one of"),
+        ("optimizer", "rmsprop", "optimizer"),
+        ("seed", -1, "seed"),
+        ("n_bits", True, "n_bits"),
+    ],
+)
+def test_bad_config_is_refused_with_a_clear_message(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{field: value}).validate()
+
+
+def test_step_log_stays_bounded_and_keeps_the_mean():
+    log = StepLog(capacity=100)
+    errors = np.arange(10_000, dtype=float)
+    log.extend(0, errors[:3333])
+    log.extend(3333, errors[3333:])
+    steps, err = log.arrays()
+    assert len(steps) <= 101
+    assert steps[0] == 0 and np.all(np.diff(steps) > 0)
+    assert np.mean(err[: log.n]) == pytest.approx(np.mean(errors[: log.n * log.stride]))
+
+
+def test_eval_log_thins_when_full():
+    log = EvalLog(capacity=16)
+    for i in range(1000):
+        log.append({"step": i, "accuracy": i / 1000})
+    assert log.n < 16
+    assert log.array("step")[-1] == 999 and log.array("step")[0] == 0
+
+
+def test_snapshots_stay_within_budget_and_span_the_run():
+    store = SnapshotStore(n_params=10, every=1, max_count=8)
+    for step in range(0, 10_001):
+        if store.due(step):
+            store.add(step, np.full(10, step, dtype=float))
+    assert len(store.steps) <= 8
+    assert store.steps[0] == 0 and store.steps[-1] > 5000
+    step, theta = store.nearest(7000)
+    assert step <= 7000 and theta[0] == step
