@@ -166,14 +166,18 @@ class ElmanRNN:
                 "U": np.empty((B, H), dtype=dt),  # pre-activation of one step
                 "Y": np.empty((T, B, self.n_out), dtype=dt),  # outputs, time-major
                 "DZ": np.empty((T, B, self.n_out), dtype=dt),  # d loss / d output logits
-                "DA": np.zeros((T + 1, B, H), dtype=dt),  # d loss / d pre-activation; DA[T] = 0
+                # R[t] = [da_t, g_{t-1}]: d loss / d pre-activation at step t beside the output layer's part of
+                # d loss / d h_{t-1}, so that one product with M = [W_rec^T; I] gives the whole dL/dh of a step.
+                "R": np.zeros((T + 1, B, 2 * H), dtype=dt),
+                "M": np.vstack([np.zeros((H, H)), np.eye(H)]).astype(dt),
                 "GH": np.empty((T, B, H), dtype=dt),  # d loss / d h_t (for the gradient-flow view)
                 "DACT": np.empty((T, B, H), dtype=dt),  # act'(u_t)
             }
             b = self._buf
+            R = b["R"]
             # Per-step views, made once: indexing costs as much as the arithmetic at batch 1.
             b["steps_fwd"] = [(Z[t], Z[t + 1, :, :H]) for t in range(T)]
-            b["steps_bwd"] = [(b["DA"][t + 1], b["GH"][t], b["DACT"][t], b["DA"][t]) for t in range(T - 1, -1, -1)]
+            b["steps_bwd"] = [(R[t + 1], b["GH"][t], b["DACT"][t], R[t, :, :H]) for t in range(T - 1, -1, -1)]
             if len(self._buf_cache) >= 3:  # keep the training shape and a couple of evaluation shapes
                 self._buf_cache.pop(next(iter(self._buf_cache)))
             self._buf_cache[key] = b
@@ -219,7 +223,7 @@ class ElmanRNN:
     def _backward_tm(self, target_tm: np.ndarray, loss: str) -> float:
         """BPTT on the buffers of the last _forward_tm. target_tm: (T, B, n_out). Fills self.grad; returns loss."""
         buf = self._buf
-        Z, Y, DZ, DA, GH, DACT = buf["Z"], buf["Y"], buf["DZ"], buf["DA"], buf["GH"], buf["DACT"]
+        Z, Y, DZ, DACT = buf["Z"], buf["Y"], buf["DZ"], buf["DACT"]
         T = Y.shape[0]
         H = self.n_hidden
         np.subtract(Y, target_tm, out=DZ)  # y - t
@@ -241,20 +245,21 @@ class ElmanRNN:
         else:
             np.subtract(1.0, hs, out=DACT)
             DACT *= hs
-        W_out = self.params["W_out"]
-        np.dot(DZ, W_out.T, out=GH)  # output-layer part of dL/dh_t, all steps at once
-        W_rec_T = self.params["W_rec"].T.copy()
-        dot, mul, add = np.dot, np.multiply, np.add
-        tmp = buf["U"]
-        for da_next, gh, dact, da in buf["steps_bwd"]:
-            dot(da_next, W_rec_T, out=tmp)  # recurrent part: da_{t+1} W_rec^T
-            add(gh, tmp, out=gh)  # gh = dL/dh_t
-            mul(gh, dact, out=da)
+        R, M = buf["R"], buf["M"]
+        if self.n_out == 1:  # output layer's part of dL/dh_t for all steps, straight into R
+            np.multiply(DZ, self.params["W_out"][:, 0], out=R[1:, :, H:])
+        else:
+            R[1:, :, H:] = np.dot(DZ, self.params["W_out"].T)
+        M[:H] = self.params["W_rec"].T
+        dot, mul = np.dot, np.multiply
+        for r_next, gh, dact, da in buf["steps_bwd"]:  # t = T-1 .. 0
+            dot(r_next, M, out=gh)  # dL/dh_t = g_t + da_{t+1} W_rec^T
+            mul(gh, dact, out=da)  # da_t = dL/dh_t * act'(u_t)
         K = self.k_in
         n_cat = K * H
         B = Y.shape[1]
         g_cat = self.grad[:n_cat].reshape(K, H)
-        np.dot(Z[:T].reshape(T * B, K).T, DA[:T].reshape(T * B, H), out=g_cat)
+        np.dot(Z[:T].reshape(T * B, K).T, R[:T, :, :H].reshape(T * B, H), out=g_cat)
         g_out = self.grad[n_cat:].reshape(H + 1, self.n_out)
         np.dot(Z[1:, :, : H + 1].reshape(T * B, H + 1).T, DZ.reshape(T * B, self.n_out), out=g_out)
         if not self.use_bias:

@@ -123,7 +123,7 @@ def _draw_self_loop(fig: go.Figure, centre: np.ndarray, label: str, points: list
     _arrow(fig, loop[-4], loop[-1])
     label_at = loop_centre + outward * (_LOOP_RADIUS + 0.06)
     _edge_label(fig, label_at, label, outward)
-    points.extend([loop_centre + outward * (_LOOP_RADIUS + 0.5), loop_centre - outward * _LOOP_RADIUS])
+    points.extend([loop_centre + outward * (_LOOP_RADIUS + 0.3), loop_centre - outward * _LOOP_RADIUS])
 
 
 def automaton_figure(
@@ -146,13 +146,11 @@ def automaton_figure(
     labels = [f"s{k}" for k in range(n_states)] if state_labels is None else [str(s) for s in state_labels]
     if len(labels) != n_states:
         raise ValueError(f"state_labels has {len(labels)} names for {n_states} states")
-    if initial_state is not None and not 0 <= initial_state < n_states:
+    if n_states and initial_state is not None and not 0 <= initial_state < n_states:
         raise ValueError(f"initial_state {initial_state} is outside range({n_states})")
 
     fig = go.Figure()
-    base_layout(
-        fig, title=title, uirevision="automaton_figure", height=min(800, 440 + 60 * max(0, n_states - 2))
-    )
+    base_layout(fig, title=title, uirevision="automaton_figure", height=min(800, 440 + 60 * max(0, n_states - 2)))
     if n_states == 0:
         add_message(fig, "No automaton extracted yet")
         fig.update_xaxes(title_text="edge label ab/out: input bits a, b / output bit", visible=True)
@@ -202,8 +200,7 @@ def automaton_figure(
         extent_points.append(tail[None, :] + towards * 0.3)
 
     outgoing = [
-        "<br>".join(f"{a}{b}/{out} → {labels[dst]}" for s, (a, b), dst, out in checked if s == state)
-        or "none"
+        "<br>".join(f"{a}{b}/{out} → {labels[dst]}" for s, (a, b), dst, out in checked if s == state) or "none"
         for state in range(n_states)
     ]
     fig.add_trace(

@@ -22,9 +22,7 @@ CAPTIONS: dict[str, str] = {
         "How well a linear read-out recovers the carry from the hidden state; it usually rises before, "
         "or together with, the net's own accuracy."
     ),
-    "bit_error_heatmap": (
-        "Errors fade from the least significant bit upwards: higher bits need the carry from below."
-    ),
+    "bit_error_heatmap": "Errors fade from the least significant bit upwards: higher bits need the carry from below.",
     "chain_accuracy_figure": (
         "Accuracy by the longest run of carries in the sum; a net that has not learned to hold the carry "
         "fails on the long chains."
@@ -38,26 +36,21 @@ CAPTIONS: dict[str, str] = {
         "means it learned the rule, not the lengths."
     ),
     "gradient_flow_heatmap": (
-        "How much gradient reaches each time step (log scale); fading towards early steps means "
-        "vanishing gradients."
+        "How much gradient reaches each time step (log scale); fading towards early steps means vanishing gradients."
     ),
     "weights_figure": (
         "All three weight matrices on one colour scale (white = 0); structure in W_rec shows how units "
         "pass the carry to the next step."
     ),
     "spectral_radius_figure": (
-        "Largest |eigenvalue| of W_rec; above the dashed line at 1 the recurrence can amplify, below it "
-        "forgets."
+        "Largest |eigenvalue| of W_rec; above the dashed line at 1 the recurrence can amplify, below it forgets."
     ),
     "state_space_figure": (
         "Hidden states in their two main directions, coloured by the true carry; two separated clouds "
         "mean the carry is cleanly stored."
     ),
     "automaton_figure": (
-        "The state machine read off the hidden states; a solved net matches the 2-state adder "
-        "(carry 0 / carry 1)."
+        "The state machine read off the hidden states; a solved net matches the 2-state adder (carry 0 / carry 1)."
     ),
-    "seed_sweep_figure": (
-        "Steps to solve for each random seed; ✕ marks seeds that never solved within the budget."
-    ),
+    "seed_sweep_figure": "Steps to solve for each random seed; ✕ marks seeds that never solved within the budget.",
 }

@@ -55,9 +55,7 @@ def chain_accuracy_figure(
             textposition="outside",
             cliponaxis=False,
             name="accuracy",
-            hovertemplate=(
-                "longest carry chain %{x}<br>accuracy %{y:.1f}%<br>%{customdata:,} examples<extra></extra>"
-            ),
+            hovertemplate=("longest carry chain %{x}<br>accuracy %{y:.1f}%<br>%{customdata:,} examples<extra></extra>"),
         )
     )
     if chain_lengths.size == 0:
@@ -111,9 +109,7 @@ def pair_grid_figure(
         net_answer = as_array("net_answer", net_answer, ndim=2, dtype=None)
         for name, grid in (("answer", answer), ("net_answer", net_answer)):
             if grid.shape != wrong_bits.shape:
-                raise ValueError(
-                    f"{name} must have shape {wrong_bits.shape} like wrong_bits, got {grid.shape}"
-                )
+                raise ValueError(f"{name} must have shape {wrong_bits.shape} like wrong_bits, got {grid.shape}")
         customdata = np.stack([answer, net_answer], axis=-1)  # (A, B, 2)
         hover = "a = %{y}<br>b = %{x}<br>true answer %{customdata[0]}<br>net's answer %{customdata[1]}"
         hover += "<br>wrong bits: %{z}"

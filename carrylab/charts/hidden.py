@@ -68,9 +68,7 @@ def hidden_heatmap_figure(
         raise ValueError(f"cell must be one of {sorted(_CELL_RANGES)}, got {cell!r}")
     h = as_array("h", h, ndim=2)
     n_bits, n_units = h.shape
-    order = (
-        np.arange(n_units) if unit_order is None else as_array("unit_order", unit_order, ndim=1, dtype=None)
-    )
+    order = np.arange(n_units) if unit_order is None else as_array("unit_order", unit_order, ndim=1, dtype=None)
     if not np.array_equal(np.sort(order), np.arange(n_units)):
         raise ValueError(f"unit_order must be a permutation of range({n_units}), got {order.tolist()}")
     highlighted = {int(u) for u in highlight_units}
@@ -270,8 +268,11 @@ def state_space_figure(
         add_message(fig, "No hidden states yet")
     axis_titles = ["PC 1", "PC 2"]
     if explained_variance is not None:
+        variance = as_array("explained_variance", explained_variance, ndim=1)
+        if variance.shape[0] < 2:
+            raise ValueError(f"explained_variance needs at least 2 entries, got {variance.shape[0]}")
         axis_titles = [
-            f"{name} ({100 * v:.0f}% of variance)" for name, v in zip(axis_titles, explained_variance)
+            f"{name} ({100 * v:.0f}% of variance)" for name, v in zip(axis_titles, variance[:2].tolist(), strict=True)
         ]
     base_layout(fig, title=title, uirevision="state_space_figure")
     fig.update_xaxes(title_text=axis_titles[0])

@@ -86,7 +86,7 @@ def blend(colour_a: str, colour_b: str, t: float) -> str:
     """Linear RGB blend of two '#RRGGBB' colours; t=0 gives colour_a, t=1 gives colour_b."""
     rgb_a = [int(colour_a[i : i + 2], 16) for i in (1, 3, 5)]
     rgb_b = [int(colour_b[i : i + 2], 16) for i in (1, 3, 5)]
-    mixed = [round(a + (b - a) * t) for a, b in zip(rgb_a, rgb_b)]
+    mixed = [round(a + (b - a) * t) for a, b in zip(rgb_a, rgb_b, strict=True)]
     return "#" + "".join(f"{c:02X}" for c in mixed)
 
 

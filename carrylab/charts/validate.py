@@ -36,6 +36,5 @@ def check_fraction(name: str, values: np.ndarray) -> None:
     finite = values[np.isfinite(values)]
     if finite.size and (finite.min() < -_FRACTION_TOLERANCE or finite.max() > 1 + _FRACTION_TOLERANCE):
         raise ValueError(
-            f"{name} must hold fractions in [0, 1] (not percentages), "
-            f"got range [{finite.min():g}, {finite.max():g}]"
+            f"{name} must hold fractions in [0, 1] (not percentages), got range [{finite.min():g}, {finite.max():g}]"
         )

@@ -56,7 +56,7 @@ def weights_figure(
         subplot_titles=[panel[0] for panel in _PANELS],
         horizontal_spacing=0.07,
     )
-    for col, (matrix, (_, row_title, col_title, name)) in enumerate(zip(matrices, _PANELS), start=1):
+    for col, (matrix, (_, row_title, col_title, name)) in enumerate(zip(matrices, _PANELS, strict=True), start=1):
         fig.add_trace(
             go.Heatmap(
                 z=matrix,
@@ -75,9 +75,7 @@ def weights_figure(
             row=1,
             col=col,
         )
-        fig.update_xaxes(
-            title_text=col_title, dtick=tick_step(matrix.shape[1], 8), showgrid=False, row=1, col=col
-        )
+        fig.update_xaxes(title_text=col_title, dtick=tick_step(matrix.shape[1], 8), showgrid=False, row=1, col=col)
         fig.update_yaxes(
             title_text=row_title,
             autorange="reversed",

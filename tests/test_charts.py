@@ -1,0 +1,594 @@
+"""Tests of the Plotly chart builders: they assert on the figure data (trace types, z shapes, colour
+ranges, labels, hover templates, downsampling bounds) and on the ValueError a bad input gets.
+Pixels are not tested here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import carrylab.charts as charts
+from carrylab.charts import (
+    CAPTIONS,
+    CORRECT_COLOUR,
+    EMPTY_MESSAGE,
+    automaton_figure,
+    bit_error_heatmap,
+    bit_table,
+    carry_correlation_figure,
+    chain_accuracy_figure,
+    downsample,
+    error_figure,
+    gradient_flow_heatmap,
+    hidden_heatmap_figure,
+    length_generalisation_figure,
+    pair_grid_figure,
+    probe_accuracy_figure,
+    seed_sweep_figure,
+    smooth_ema,
+    spectral_radius_figure,
+    state_space_figure,
+    weights_figure,
+)
+
+T, H = 6, 4
+# The reference serial adder: (src, (a, b), dst, out); state 0 = carry 0, state 1 = carry 1.
+REFERENCE_ADDER = [
+    (0, (0, 0), 0, 0),
+    (0, (0, 1), 0, 1),
+    (0, (1, 0), 0, 1),
+    (0, (1, 1), 1, 0),
+    (1, (0, 0), 0, 1),
+    (1, (0, 1), 1, 0),
+    (1, (1, 0), 1, 0),
+    (1, (1, 1), 1, 1),
+]
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def _annotation_texts(fig: go.Figure) -> list[str]:
+    return [a.text for a in fig.layout.annotations if a.text]
+
+
+def _example_figures() -> dict[str, go.Figure]:
+    """One small figure per builder, keyed by builder name."""
+    rng = _rng()
+    eval_steps = np.array([0, 10, 20])
+    a = np.array([1, 0, 1, 1, 0, 0])
+    b = np.array([1, 1, 0, 1, 0, 0])
+    grid = np.arange(4)
+    return {
+        "error_figure": error_figure(
+            np.arange(50), rng.random(50), eval_steps=eval_steps, accuracy=np.array([0.1, 0.5, 1.0])
+        ),
+        "hidden_heatmap_figure": hidden_heatmap_figure(np.tanh(rng.standard_normal((T, H))), tracks={"a": a, "b": b}),
+        "carry_correlation_figure": carry_correlation_figure(np.array([0.1, -0.9, 0.5, 0.0])),
+        "probe_accuracy_figure": probe_accuracy_figure(eval_steps, np.array([0.5, 0.8, 1.0])),
+        "bit_error_heatmap": bit_error_heatmap(eval_steps, rng.random((3, T))),
+        "chain_accuracy_figure": chain_accuracy_figure(np.arange(3), np.array([1.0, 0.8, 0.5]), [10, 5, 1]),
+        "pair_grid_figure": pair_grid_figure(grid, grid, np.zeros((4, 4), dtype=int)),
+        "length_generalisation_figure": length_generalisation_figure(
+            np.array([4, 8, 16]), np.array([1.0, 1.0, 0.5]), np.array([1.0, 0.9, 0.2]), train_width=8
+        ),
+        "gradient_flow_heatmap": gradient_flow_heatmap(eval_steps, rng.random((3, T)) + 0.01),
+        "weights_figure": weights_figure(
+            rng.standard_normal((2, H)), rng.standard_normal((H, H)), rng.standard_normal((H, 1))
+        ),
+        "spectral_radius_figure": spectral_radius_figure(eval_steps, np.array([0.5, 0.9, 1.2])),
+        "state_space_figure": state_space_figure(rng.standard_normal((20, 2)), rng.integers(0, 2, 20)),
+        "automaton_figure": automaton_figure(2, REFERENCE_ADDER, state_labels=["carry 0", "carry 1"]),
+        "seed_sweep_figure": seed_sweep_figure(np.arange(3), np.array([100.0, np.nan, 250.0])),
+    }
+
+
+@pytest.fixture(scope="module")
+def example_figures() -> dict[str, go.Figure]:
+    return _example_figures()
+
+
+# ---------------------------------------------------------------- shared requirements of every chart
+
+
+def test_every_builder_has_a_one_line_caption(example_figures):
+    assert set(CAPTIONS) == set(example_figures)
+    for name, caption in CAPTIONS.items():
+        assert caption.strip() and "\n" not in caption, name
+        assert callable(getattr(charts, name))
+
+
+def test_every_chart_has_title_template_font_and_uirevision(example_figures):
+    for name, fig in example_figures.items():
+        assert fig.layout.title.text, name
+        assert fig.layout.font.size >= 14, name
+        assert fig.layout.uirevision, name
+        assert fig.layout.template == pio.templates["plotly_white"], name
+
+
+def test_every_chart_has_axis_titles(example_figures):
+    for name, fig in example_figures.items():
+        x_titles = [fig.layout[key].title.text for key in fig.layout if key.startswith("xaxis")]
+        assert any(x_titles), name
+        if name != "automaton_figure":  # the automaton's y axis carries no quantity
+            y_titles = [fig.layout[key].title.text for key in fig.layout if key.startswith("yaxis")]
+            assert any(y_titles), name
+
+
+def test_every_trace_is_svg_with_hover_and_numpy_payload(example_figures):
+    for name, fig in example_figures.items():
+        for trace in fig.data:
+            assert trace.type in {"scatter", "heatmap", "bar"}, (name, trace.type)
+            assert trace.hovertemplate or trace.hoverinfo == "skip", (name, trace.name)
+            for field in ("x", "y", "z"):
+                value = getattr(trace, field, None)
+                if value is not None:
+                    assert isinstance(value, np.ndarray), (name, trace.name, field)
+
+
+def test_every_figure_serialises_to_json(example_figures):
+    for name, fig in example_figures.items():
+        assert len(fig.to_json()) > 100, name
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: error_figure([], []),
+        lambda: error_figure(np.array([], dtype=int), np.array([]), log_y=True),
+        lambda: probe_accuracy_figure([], []),
+        lambda: bit_error_heatmap(np.zeros(0), np.zeros((0, T))),
+        lambda: gradient_flow_heatmap(np.zeros(0), np.zeros((0, T))),
+        lambda: spectral_radius_figure([], []),
+        lambda: seed_sweep_figure([], []),
+        lambda: chain_accuracy_figure([], [], []),
+        lambda: pair_grid_figure([], [], np.zeros((0, 0))),
+        lambda: length_generalisation_figure([], [], [], train_width=8),
+        lambda: carry_correlation_figure([]),
+        lambda: state_space_figure(np.zeros((0, 2)), []),
+        lambda: automaton_figure(0, []),
+    ],
+)
+def test_empty_input_gives_titled_figure_with_message(build):
+    fig = build()
+    assert fig.layout.title.text
+    assert _annotation_texts(fig), "an empty chart says why it is empty"
+
+
+# ---------------------------------------------------------------- smoothing and downsampling
+
+
+def test_smooth_ema_weight_zero_is_identity():
+    values = np.array([3.0, 1.0, 4.0, 1.0, 5.0])
+    np.testing.assert_array_equal(smooth_ema(values, 0.0), values)
+
+
+def test_smooth_ema_matches_hand_computed_debiased_average():
+    # weight 0.5: running average 0.5, 1.25, 2.125 divided by 1 - 0.5**k = 0.5, 0.75, 0.875.
+    np.testing.assert_allclose(smooth_ema(np.array([1.0, 2.0, 3.0]), 0.5), [1.0, 1.25 / 0.75, 2.125 / 0.875])
+
+
+def test_smooth_ema_first_value_is_debiased_not_pulled_to_zero():
+    assert smooth_ema(np.array([4.0, 0.0, 0.0]), 0.9)[0] == pytest.approx(4.0)
+
+
+def test_smooth_ema_passes_nan_through_without_updating():
+    smoothed = smooth_ema(np.array([1.0, np.nan, 3.0]), 0.5)
+    assert np.isnan(smoothed[1])
+    np.testing.assert_allclose(smoothed[[0, 2]], [1.0, (0.25 + 1.5) / 0.75])
+
+
+def test_smooth_ema_leaves_constant_series_unchanged():
+    np.testing.assert_array_equal(smooth_ema(np.full(7, 0.3), 0.99), np.full(7, 0.3))
+
+
+@pytest.mark.parametrize("weight", [1.0, -0.1, 1.5])
+def test_smooth_ema_rejects_weight_outside_unit_interval(weight):
+    with pytest.raises(ValueError, match="smoothing weight"):
+        smooth_ema(np.ones(3), weight)
+
+
+@pytest.mark.parametrize("method", ["minmax", "stride"])
+def test_downsample_bounds_points_and_keeps_first_and_last(method):
+    x = np.arange(10_000)
+    y = _rng().random(10_000)
+    x_shown, y_shown = downsample(x, y, 500, method=method)
+    assert 400 <= len(x_shown) <= 500
+    assert x_shown[0] == 0 and x_shown[-1] == 9_999
+    assert np.all(np.diff(x_shown) > 0)
+    np.testing.assert_array_equal(y_shown, y[x_shown])
+
+
+def test_downsample_minmax_keeps_an_isolated_spike():
+    y = np.zeros(10_000)
+    y[4321] = 50.0
+    y[777] = -50.0
+    x_shown, y_shown = downsample(np.arange(10_000), y, 100)
+    assert 4321 in x_shown and 777 in x_shown
+    assert y_shown.max() == 50.0 and y_shown.min() == -50.0
+
+
+def test_downsample_short_series_is_unchanged():
+    x, y = np.arange(5), np.arange(5.0)
+    x_shown, y_shown = downsample(x, y, 10)
+    np.testing.assert_array_equal(x_shown, x)
+    np.testing.assert_array_equal(y_shown, y)
+
+
+def test_downsample_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="length mismatch"):
+        downsample(np.arange(5), np.arange(4.0), 10)
+
+
+# ---------------------------------------------------------------- error_figure
+
+
+def test_error_figure_draws_raw_and_smoothed_error_and_accuracy_in_percent():
+    error = np.array([0.9, 0.7, 0.8, 0.4, 0.2])
+    fig = error_figure(np.arange(5), error, smoothing=0.5, eval_steps=np.array([0, 4]), accuracy=np.array([0.25, 1.0]))
+    raw, smooth, accuracy = fig.data
+    np.testing.assert_array_equal(raw.y, error)
+    np.testing.assert_allclose(smooth.y, smooth_ema(error, 0.5))
+    np.testing.assert_allclose(accuracy.y, [25.0, 100.0])
+    assert accuracy.yaxis == "y2" and raw.yaxis == "y"
+    assert fig.layout.yaxis2.title.text == "exhaustive accuracy (%)"
+    assert fig.layout.yaxis2.range[0] == 0 and fig.layout.yaxis2.range[1] >= 100
+    assert fig.layout.xaxis.title.text == "training step"
+
+
+def test_error_figure_smooths_full_series_before_downsampling():
+    rng = _rng()
+    error = rng.random(5_000)
+    fig = error_figure(np.arange(5_000), error, smoothing=0.9, max_points=300)
+    raw, smooth = fig.data
+    assert len(raw.x) <= 300 and len(smooth.x) <= 300
+    assert raw.x[-1] == 4_999 and smooth.x[-1] == 4_999
+    full = smooth_ema(error, 0.9)
+    np.testing.assert_allclose(smooth.y, full[smooth.x])
+
+
+def test_error_figure_log_axis_toggle():
+    steps, error = np.arange(3), np.array([1.0, 0.1, 0.01])
+    assert error_figure(steps, error, log_y=True).layout.yaxis.type == "log"
+    assert error_figure(steps, error, log_y=False).layout.yaxis.type == "linear"
+
+
+def test_error_figure_solved_marker_iff_solved_step_given():
+    steps, error = np.arange(200), np.linspace(1, 0, 200)
+    marked = error_figure(steps, error, solved_step=120)
+    assert len(marked.layout.shapes) == 1 and marked.layout.shapes[0].x0 == 120
+    assert "solved at step 120" in _annotation_texts(marked)
+    unmarked = error_figure(steps, error)
+    assert len(unmarked.layout.shapes) == 0
+    assert not any("solved" in text for text in _annotation_texts(unmarked))
+
+
+def test_error_figure_empty_shows_message():
+    fig = error_figure([], [])
+    assert EMPTY_MESSAGE in _annotation_texts(fig)
+    assert fig.layout.yaxis.title.text == "error"
+
+
+def test_error_figure_rejects_bad_inputs():
+    with pytest.raises(ValueError, match="length mismatch"):
+        error_figure(np.arange(4), np.ones(5))
+    with pytest.raises(ValueError, match="fractions"):
+        error_figure(np.arange(2), np.ones(2), eval_steps=[0, 1], accuracy=[50.0, 100.0])
+    with pytest.raises(ValueError, match="together"):
+        error_figure(np.arange(2), np.ones(2), accuracy=[0.5, 1.0])
+
+
+# ---------------------------------------------------------------- hidden_heatmap_figure
+
+
+def _hidden() -> np.ndarray:
+    return np.tanh(_rng().standard_normal((T, H)))  # (T, H)
+
+
+def test_hidden_heatmap_rows_are_units_and_columns_are_bits():
+    h = _hidden()
+    fig = hidden_heatmap_figure(h, tracks=None)
+    (heatmap,) = fig.data
+    assert heatmap.z.shape == (H, T)
+    np.testing.assert_array_equal(heatmap.z, h.T)
+    assert list(heatmap.y) == [f"unit {k}" for k in range(H)]
+    assert (heatmap.zmin, heatmap.zmax) == (-1.0, 1.0)
+    assert "h = %{z" in heatmap.hovertemplate
+    assert fig.layout.xaxis.title.text == "bit t (LSB first)"
+
+
+def test_hidden_heatmap_sigmoid_cells_use_unit_range():
+    heatmap = hidden_heatmap_figure(np.full((T, H), 0.5), tracks=None, cell="sigmoid").data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)
+
+
+def test_hidden_heatmap_unit_order_permutes_rows_and_keeps_labels():
+    h = _hidden()
+    order = [2, 0, 3, 1]
+    heatmap = hidden_heatmap_figure(h, tracks=None, unit_order=order).data[0]
+    for row, unit in enumerate(order):
+        np.testing.assert_array_equal(heatmap.z[row], h[:, unit])
+        assert heatmap.y[row] == f"unit {unit}"
+
+
+def test_hidden_heatmap_highlight_marks_label_and_outlines_row():
+    fig = hidden_heatmap_figure(_hidden(), tracks=None, unit_order=[2, 0, 3, 1], highlight_units=[3])
+    assert list(fig.data[0].y) == ["unit 2", "unit 0", "★ unit 3", "unit 1"]
+    (outline,) = fig.layout.shapes
+    assert outline.type == "rect"
+    assert (outline.y0, outline.y1) == (1.5, 2.5)  # row position 2, where unit 3 is drawn
+    assert (outline.x0, outline.x1) == (-0.5, T - 0.5)
+
+
+def test_hidden_heatmap_tracks_sit_above_on_a_shared_x_axis():
+    a = np.array([1, 0, 1, 1, 0, 0])
+    prob = np.array([0.9, 0.1, 0.73, 0.5, 0.0, 1.0])
+    fig = hidden_heatmap_figure(_hidden(), tracks={"a": a, "P(y=1)": prob})
+    tracks, main = fig.data
+    assert tracks.z.shape == (2, T) and main.z.shape == (H, T)
+    assert list(tracks.y) == ["a", "P(y=1)"]
+    assert list(tracks.text[0]) == ["1", "0", "1", "1", "0", "0"]
+    assert list(tracks.text[1][:3]) == ["0.90", "0.10", "0.73"]
+    assert (tracks.zmin, tracks.zmax) == (0.0, 1.0)
+    assert tracks.hovertemplate
+    assert tracks.xaxis == "x" and main.xaxis == "x2"
+    assert fig.layout.xaxis.matches == "x2"
+    assert min(fig.layout.yaxis.domain) > max(fig.layout.yaxis2.domain)  # tracks above
+
+
+def test_hidden_heatmap_rejects_bad_inputs():
+    h = _hidden()
+    with pytest.raises(ValueError, match="expected T = 6"):
+        hidden_heatmap_figure(h, tracks={"a": np.zeros(T - 1)})
+    with pytest.raises(ValueError, match="permutation"):
+        hidden_heatmap_figure(h, tracks=None, unit_order=[0, 1, 1, 2])
+    with pytest.raises(ValueError, match="cell"):
+        hidden_heatmap_figure(h, tracks=None, cell="relu")
+    with pytest.raises(ValueError, match="highlight_units"):
+        hidden_heatmap_figure(h, tracks=None, highlight_units=[H])
+    with pytest.raises(ValueError, match="2-D"):
+        hidden_heatmap_figure(np.zeros(T), tracks=None)
+
+
+# ---------------------------------------------------------------- other per-example and diagnostic charts
+
+
+def test_carry_correlation_fixed_range_colours_and_sorting():
+    corr = np.array([0.1, -0.9, 0.5, 0.0])
+    fig = carry_correlation_figure(corr, best_units=[1], sort=True)
+    (bars,) = fig.data
+    assert list(bars.x) == ["★ unit 1", "unit 2", "unit 0", "unit 3"]
+    np.testing.assert_array_equal(bars.y, [-0.9, 0.5, 0.1, 0.0])
+    assert list(bars.marker.color)[0] == CORRECT_COLOUR
+    assert len(set(bars.marker.color)) == 2
+    assert tuple(fig.layout.yaxis.range) == (-1, 1)
+    unsorted = carry_correlation_figure(corr).data[0]
+    np.testing.assert_array_equal(unsorted.y, corr)
+
+
+def test_probe_accuracy_in_percent_with_optional_exhaustive_accuracy():
+    fig = probe_accuracy_figure([0, 10], [0.5, 1.0], accuracy=[0.0, 0.75])
+    probe, exhaustive = fig.data
+    np.testing.assert_allclose(probe.y, [50.0, 100.0])
+    np.testing.assert_allclose(exhaustive.y, [0.0, 75.0])
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 100
+    assert len(probe_accuracy_figure([0, 10], [0.5, 1.0]).data) == 1
+
+
+def test_bit_error_heatmap_training_step_on_x_and_lsb_at_bottom():
+    bit_error = _rng().random((3, T))
+    fig = bit_error_heatmap(np.array([0, 5, 10]), bit_error)
+    (heatmap,) = fig.data
+    np.testing.assert_array_equal(heatmap.z, bit_error.T)
+    np.testing.assert_array_equal(heatmap.x, [0, 5, 10])
+    np.testing.assert_array_equal(heatmap.y, np.arange(T))
+    assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)
+    assert fig.layout.yaxis.autorange != "reversed"
+    with pytest.raises(ValueError, match="length mismatch"):
+        bit_error_heatmap(np.array([0, 5]), bit_error)
+
+
+def test_chain_accuracy_bars_carry_counts_for_hover():
+    fig = chain_accuracy_figure(np.array([0, 1, 2]), np.array([1.0, 0.5, np.nan]), np.array([40, 12, 0]))
+    (bars,) = fig.data
+    assert bars.type == "bar"
+    np.testing.assert_allclose(bars.y, [100.0, 50.0, np.nan])
+    np.testing.assert_array_equal(bars.customdata, [40, 12, 0])
+    assert "%{customdata" in bars.hovertemplate
+    with pytest.raises(ValueError, match="length mismatch"):
+        chain_accuracy_figure([0, 1], [1.0, 0.5], [3])
+
+
+def test_pair_grid_discrete_scale_customdata_and_square_aspect():
+    a = b = np.arange(4)
+    wrong = np.array([[0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0], [3, 0, 0, 0]])
+    answer = a[:, None] + b[None, :]
+    fig = pair_grid_figure(a, b, wrong, answer=answer, net_answer=answer + wrong, n_bits=5)
+    (heatmap,) = fig.data
+    assert heatmap.z.shape == (4, 4)
+    assert heatmap.customdata.shape == (4, 4, 2)
+    np.testing.assert_array_equal(heatmap.customdata[..., 0], answer)
+    assert (heatmap.zmin, heatmap.zmax) == (-0.5, 5.5)
+    assert heatmap.colorscale[0][1] == CORRECT_COLOUR  # 0 wrong bits
+    assert len({colour for _, colour in heatmap.colorscale}) == 6  # 0..5, one band each
+    assert heatmap.colorbar.title.text == "wrong bits"
+    assert "%{customdata[1]}" in heatmap.hovertemplate
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("b", "a")
+
+
+def test_pair_grid_rejects_bad_inputs():
+    a = np.arange(3)
+    with pytest.raises(ValueError, match="shape"):
+        pair_grid_figure(a, np.arange(4), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="together"):
+        pair_grid_figure(a, a, np.zeros((3, 3)), answer=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="n_bits"):
+        pair_grid_figure(a, a, np.full((3, 3), 4), n_bits=3)
+
+
+def test_length_generalisation_marks_the_trained_width():
+    fig = length_generalisation_figure([4, 8, 16], [1.0, 1.0, 0.5], [1.0, 0.9, 0.2], train_width=8)
+    random_pairs, chains = fig.data
+    assert random_pairs.mode == chains.mode == "lines+markers"
+    np.testing.assert_allclose(chains.y, [100.0, 90.0, 20.0])
+    (line,) = fig.layout.shapes
+    assert line.x0 == line.x1 == 8 and line.line.dash == "dash"
+    assert "trained on 8 bits" in _annotation_texts(fig)
+
+
+def test_gradient_flow_is_log10_with_zeros_blank_and_raw_norm_on_hover():
+    norms = np.array([[1.0, 0.01, 0.0], [10.0, 0.1, 1e-3]])  # (E=2, T=3)
+    fig = gradient_flow_heatmap(np.array([0, 50]), norms)
+    (heatmap,) = fig.data
+    expected = np.array([[0.0, -2.0, np.nan], [1.0, -1.0, -3.0]]).T
+    np.testing.assert_allclose(heatmap.z, expected)
+    np.testing.assert_array_equal(heatmap.customdata, norms.T)
+    assert "customdata" in heatmap.hovertemplate
+    assert "log" in heatmap.colorbar.title.text
+    assert list(heatmap.colorbar.ticktext) == ["1e-3", "1e-2", "1e-1", "1e0", "1e1"]
+    with pytest.raises(ValueError, match=">= 0"):
+        gradient_flow_heatmap(np.array([0]), np.array([[-1.0, 1.0]]))
+
+
+def test_gradient_flow_all_zero_norms_do_not_raise():
+    heatmap = gradient_flow_heatmap(np.array([0]), np.zeros((1, T))).data[0]
+    assert np.all(np.isnan(heatmap.z))
+
+
+def test_weights_share_one_symmetric_colour_range():
+    W_in = np.array([[0.5, -1.0], [0.0, 0.25]])
+    W_rec = np.array([[3.0, 0.0], [-0.5, 1.0]])
+    W_out = np.array([[-2.0], [1.0]])
+    fig = weights_figure(W_in, W_rec, W_out)
+    assert [trace.type for trace in fig.data] == ["heatmap"] * 3
+    for trace, matrix in zip(fig.data, (W_in, W_rec, W_out), strict=True):
+        np.testing.assert_array_equal(trace.z, matrix)
+        assert (trace.zmin, trace.zmax) == (-3.0, 3.0)
+    assert [trace.showscale for trace in fig.data] == [False, False, True]
+    titles = _annotation_texts(fig)
+    for expected in ("W_in (inputs x units)", "W_rec (units x units)", "W_out (units x outputs)"):
+        assert expected in titles
+
+
+def test_weights_reject_inconsistent_shapes():
+    with pytest.raises(ValueError, match="W_in"):
+        weights_figure(np.zeros((2, 3)), np.zeros((4, 4)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="square"):
+        weights_figure(np.zeros((2, 4)), np.zeros((4, 3)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="W_out"):
+        weights_figure(np.zeros((2, 4)), np.zeros((4, 4)), np.zeros((3, 1)))
+
+
+def test_weights_all_zero_do_not_divide_by_zero():
+    fig = weights_figure(np.zeros((2, 3)), np.zeros((3, 3)), np.zeros((3, 1)))
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (-1.0, 1.0)
+
+
+def test_spectral_radius_has_dashed_reference_at_one():
+    fig = spectral_radius_figure([0, 10], [0.5, 1.5])
+    (reference,) = fig.layout.shapes
+    assert reference.y0 == reference.y1 == 1.0 and reference.line.dash == "dash"
+    assert fig.layout.yaxis.range[1] > 1.5
+
+
+def test_state_space_axes_colours_and_cluster_symbols():
+    points = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    fig = state_space_figure(points, np.array([0, 1, 1, 0]), cluster=np.array([0, 0, 1, 1]))
+    carry0, carry1 = fig.data
+    np.testing.assert_array_equal(carry0.x, [0.0, 3.0])
+    np.testing.assert_array_equal(carry1.y, [0.0, 2.0])
+    assert carry0.marker.color != carry1.marker.color
+    assert list(carry1.marker.symbol) == ["circle", "square"]
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("PC 1", "PC 2")
+
+
+def test_state_space_downsamples_deterministically():
+    rng = _rng()
+    points, carry = rng.standard_normal((10_000, 2)), rng.integers(0, 2, 10_000)
+    first = state_space_figure(points, carry)
+    second = state_space_figure(points, carry)
+    assert sum(len(trace.x) for trace in first.data) == 4_000
+    for a, b in zip(first.data, second.data, strict=True):
+        np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_state_space_rejects_bad_inputs():
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        state_space_figure(np.zeros((3, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="0 and 1"):
+        state_space_figure(np.zeros((3, 2)), np.array([0, 2, 1]))
+    with pytest.raises(ValueError, match="length mismatch"):
+        state_space_figure(np.zeros((3, 2)), np.array([0, 1]))
+
+
+# ---------------------------------------------------------------- automaton, seeds, table
+
+
+def test_automaton_groups_edge_labels_and_draws_loops():
+    fig = automaton_figure(2, REFERENCE_ADDER, state_labels=["carry 0", "carry 1"])
+    texts = _annotation_texts(fig)
+    assert "11/0" in texts  # carry 0 -> carry 1
+    assert "00/1" in texts  # carry 1 -> carry 0
+    assert "00/0<br>01/1<br>10/1" in texts  # self-loop on carry 0
+    assert "01/0<br>10/0<br>11/1" in texts  # self-loop on carry 1
+    assert "start" in texts
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    assert len(arrows) == 5  # 2 edges + 2 loop arrowheads + the start arrow
+    loops = [trace for trace in fig.data if trace.mode == "lines"]
+    assert len(loops) == 2
+    circles = [shape for shape in fig.layout.shapes if shape.type == "circle"]
+    assert len(circles) == 2
+    assert circles[0].line.width > circles[1].line.width  # the initial state is marked
+    (nodes,) = [trace for trace in fig.data if trace.mode == "markers+text"]
+    assert list(nodes.text) == ["carry 0", "carry 1"]
+    assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_automaton_rejects_bad_transitions():
+    with pytest.raises(ValueError, match="outside range"):
+        automaton_figure(2, [(0, (0, 0), 2, 0)])
+    with pytest.raises(ValueError, match="0 or 1"):
+        automaton_figure(2, [(0, (0, 2), 1, 0)])
+    with pytest.raises(ValueError, match="must be"):
+        automaton_figure(2, [(0, 0, 1)])
+    with pytest.raises(ValueError, match="state_labels"):
+        automaton_figure(2, [], state_labels=["only one"])
+
+
+def test_seed_sweep_counts_solved_and_marks_unsolved():
+    fig = seed_sweep_figure(np.array([3, 4, 5, 6]), np.array([100.0, np.nan, 300.0, np.nan]), budget=500)
+    solved, unsolved = fig.data
+    assert "2 of 4 solved" in fig.layout.title.text
+    assert list(solved.x) == ["seed 3", "seed 5"]
+    np.testing.assert_array_equal(solved.y, [100.0, 300.0])
+    assert list(unsolved.x) == ["seed 4", "seed 6"]
+    np.testing.assert_array_equal(unsolved.y, [500.0, 500.0])
+    assert solved.marker.color != unsolved.marker.color
+
+
+def test_bit_table_has_one_row_per_bit_and_ok_column():
+    table = bit_table(
+        a_bits=[1, 1, 0],
+        b_bits=[1, 0, 0],
+        carry_in=[0, 1, 1],
+        target=[0, 0, 1],
+        prob=[0.1, 0.8, 0.9],
+        pred=[0, 1, 1],
+    )
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == ["bit", "a", "b", "carry in", "target", "P(y=1)", "prediction", "ok"]
+    assert list(table["bit"]) == [0, 1, 2]
+    assert list(table["ok"]) == [True, False, True]
+    np.testing.assert_allclose(table["P(y=1)"], [0.1, 0.8, 0.9])
+
+
+def test_bit_table_rejects_mismatched_lengths_and_non_bits():
+    with pytest.raises(ValueError, match="length mismatch"):
+        bit_table([1, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0])
+    with pytest.raises(ValueError, match="a_bits"):
+        bit_table([2, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0, 1])
