@@ -2,10 +2,10 @@
 
 Binary addition (least-significant bit first) needs exactly one bit of memory, the carry. A network that has
 learned the task must therefore (a) carry that bit in its hidden state, which we look for with a per-unit
-correlation and a linear probe, and (b) behave like the 2-state carry automaton, which we test by clustering the
-hidden states into a finite machine, minimising it and comparing it with the true adder. PCA and k-means are the
-plumbing for pictures and clustering; the rest (carry-chain grouping, hardest examples, spectral radius) explains
-*where* a network fails.
+correlation and a linear probe, and (b) behave like the 2-state carry automaton, which we test by clustering
+the hidden states into a finite machine, minimising it and comparing it with the true adder. PCA and k-means
+are the plumbing for pictures and clustering; the rest (carry-chain grouping, hardest examples, spectral
+radius) explains *where* a network fails.
 
 Conventions (see docs/ARCHITECTURE.md): N examples, T steps, H hidden units.
 ``states`` (N, T, H) are the hidden states after each step, i.e. ``h[:, 1:]`` of the model's forward pass;
@@ -26,42 +26,61 @@ N_INPUTS = 4
 _TINY = np.finfo(np.float64).tiny
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # input checking and shared statistics
 
 
-def _flatten_states(states) -> np.ndarray:
-    """states (N, T, H) -> (M, H) float64, M = N T (a copy only if the input is not already laid out so)."""
+@dataclass(frozen=True, eq=False)
+class _Data:
+    """(example, step) rows of states as 2-D blocks, so no (N T, H) copy is needed.
+
+    ``states`` is usually ``h[:, 1:]``, which is not contiguous; instead of copying it into one (N T, H) array
+    it is handled as T blocks ``states[:, t]`` (N, H), which BLAS reads in place. xs: blocks (n_b, H) float64;
+    ys: matching carry blocks (n_b,) 0/1 float64 or None; ws: matching weight blocks (n_b,) or None.
+    """
+
+    xs: list
+    ys: list | None
+    ws: list | None
+    H: int
+    M: int
+
+
+def _states_data(states, carry=None, weights=None) -> _Data:
+    """Check states (N, T, H), carry (N, T) and weights (N,) and split them into row blocks (see _Data)."""
     states = np.asarray(states)
     if states.ndim != 3:
         raise ValueError(f"states must be (N, T, H), got shape {states.shape}")
-    return states.reshape(-1, states.shape[2]).astype(np.float64, copy=False)
+    N, T, H = states.shape
+    c = None
+    if carry is not None:
+        carry = np.asarray(carry)
+        if carry.shape != (N, T):
+            raise ValueError(f"carry must be (N, T) = {(N, T)}, got shape {carry.shape}")
+        c = (carry > 0.5).astype(np.float64)  # (N, T) 0/1; anything > 0.5 counts as a carry
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (N,):
+            raise ValueError(f"weights must be (N,) = ({N},), got shape {w.shape}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError("weights must be finite, non-negative and not all zero")
+    if states.strides[0] == T * states.strides[1]:  # (N T, H) is a view: one block
+        xs = [states.reshape(N * T, H).astype(np.float64, copy=False)]
+        ys = None if c is None else [c.reshape(-1)]
+        ws = None if w is None else [np.repeat(w, T)]
+    else:  # e.g. h[:, 1:]: one block per step
+        xs = [states[:, t].astype(np.float64, copy=False) for t in range(T)]
+        ys = None if c is None else [c[:, t] for t in range(T)]
+        ws = None if w is None else [w] * T
+    return _Data(xs=xs, ys=ys, ws=ws, H=H, M=N * T)
 
 
-def _flatten_carry(carry, shape: tuple[int, ...]) -> np.ndarray:
-    """carry (N, T) -> (M,) float64 0/1 (anything > 0.5 counts as a carry)."""
-    carry = np.asarray(carry)
-    if carry.shape != tuple(shape[:2]):
-        raise ValueError(f"carry must be (N, T) = {tuple(shape[:2])}, got shape {carry.shape}")
-    return (carry.reshape(-1) > 0.5).astype(np.float64)
-
-
-def _flat_weights(weights, shape: tuple[int, ...]) -> np.ndarray | None:
-    """Per-example weights (N,) -> per-(example, step) weights (N T,) float64, or None."""
-    if weights is None:
-        return None
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != tuple(shape[:1]):
-        raise ValueError(f"weights must be (N,) = ({shape[0]},), got shape {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("weights must be finite, non-negative and not all zero")
-    return np.repeat(w, shape[1])
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Moments:
-    """First and second moments of data X (M, H) and optionally a target y (M,), possibly weighted."""
+    """First and second moments of the rows x (H,) and, if given, of the carry y, weighted if weights are."""
 
+    total: float  # total weight (M unweighted)
     mean: np.ndarray  # (H,)
     var: np.ndarray  # (H,) variances
     second_diag: np.ndarray  # (H,) E[x^2], the scale a variance is judged against
@@ -71,67 +90,82 @@ class _Moments:
     var_y: float = 0.0
 
 
-def _moments(X: np.ndarray, w: np.ndarray | None = None, y: np.ndarray | None = None, full: bool = True):
-    """Weighted mean and (co)variances of X (M, H), and the covariance of y (M,) with X, in a few BLAS calls.
+def _moments(data: _Data, full: bool = True) -> _Moments:
+    """Weighted mean and (co)variances of the rows, and their covariance with the carry, in a few BLAS calls.
 
-    Raw moments (E[x x^T] - m m^T) avoid building the centred M x H copy, which is most of the cost at
-    M ~ 10^5. They lose digits only for columns whose variance is tiny next to E[x^2] (e.g. a tanh unit stuck at
-    0.9999); those few columns are recomputed exactly from centred data. full=False skips the H x H matrix.
+    Raw moments (E[x x^T] - m m^T) avoid building a centred M x H copy, which would be most of the cost at
+    M ~ 10^5. They lose digits only for columns whose variance is tiny next to E[x^2] (e.g. a tanh unit stuck
+    at 0.9999); those few columns are recomputed exactly from centred data. full=False skips the H x H matrix.
     """
-    M, H = X.shape
-    wv = np.ones(M) if w is None else w
-    total = float(wv.sum())
-    mean = (wv @ X) / total  # (H,)
-    cov = None
-    if full:
-        second = ((X if w is None else X * w[:, None]).T @ X) / total  # (H, H)
-        second_diag = np.diag(second).copy()
-        cov = second - np.outer(mean, mean)
-    elif w is None:
-        second_diag = np.einsum("mh,mh->h", X, X) / total
-    else:
-        second_diag = np.einsum("m,mh,mh->h", w, X, X) / total
+    H = data.H
+    total, s1, sy, syy = 0.0, np.zeros(H), 0.0, 0.0
+    s2 = np.zeros((H, H)) if full else np.zeros(H)
+    sxy = np.zeros(H)
+    for b, X in enumerate(data.xs):
+        w = None if data.ws is None else data.ws[b]
+        wv = np.ones(len(X)) if w is None else w
+        total += float(wv.sum())
+        s1 += wv @ X
+        Xw = X if w is None else X * w[:, None]
+        s2 += (Xw.T @ X) if full else np.einsum("mh,mh->h", Xw, X)
+        if data.ys is not None:
+            wy = data.ys[b] if w is None else data.ys[b] * w
+            sy += float(wy.sum())
+            syy += float(wy @ data.ys[b])
+            sxy += wy @ X
+    mean = s1 / total
+    second_diag = (np.diag(s2) if full else s2) / total
+    cov = s2 / total - np.outer(mean, mean) if full else None
     var = second_diag - mean * mean
-    y_mean, cov_xy, var_y = 0.0, None, 0.0
-    if y is not None:
-        wy = y if w is None else y * w
-        y_mean = float(wy.sum()) / total
-        cov_xy = wy @ X / total - mean * y_mean
-        var_y = max(float(wy @ y) / total - y_mean**2, 0.0)
-    # Exact recomputation where the raw formula cancels badly: var < 1e-6 E[x^2].
-    cols = np.flatnonzero((var < 1e-6 * second_diag) & (second_diag > 0))
+    y_mean = sy / total
+    cov_xy = sxy / total - mean * y_mean if data.ys is not None else None
+    var_y = max(syy / total - y_mean**2, 0.0)
+
+    cols = np.flatnonzero((var < 1e-6 * second_diag) & (second_diag > 0))  # raw formula unreliable here
     if cols.size:
-        Z = X[:, cols] - mean[cols]  # (M, q) centred columns
-        Zw = Z if w is None else Z * w[:, None]
-        var[cols] = np.einsum("mq,mq->q", Zw, Z) / total
+        var[cols] = 0.0
+        block = np.zeros((H, cols.size))
+        if cov_xy is not None:
+            cov_xy[cols] = 0.0
+        for b, X in enumerate(data.xs):
+            w = None if data.ws is None else data.ws[b]
+            Z = X[:, cols] - mean[cols]  # (n_b, q) centred columns
+            Zw = Z if w is None else Z * w[:, None]
+            var[cols] += np.einsum("mq,mq->q", Zw, Z) / total
+            if full:
+                block += (X.T @ Zw - np.outer(mean, Zw.sum(axis=0))) / total  # (H, q) part of cov[:, cols]
+            if cov_xy is not None:
+                cov_xy[cols] += (data.ys[b] - y_mean) @ Zw / total
         if full:
-            block = (X.T @ Zw - np.outer(mean, Zw.sum(axis=0))) / total  # (H, q) = cov[:, cols]
             cov[:, cols] = block
             cov[cols, :] = block.T
-        if y is not None:
-            cov_xy[cols] = (y - y_mean) @ Zw / total
     if full:
         cov = 0.5 * (cov + cov.T)
         var = np.diag(cov).copy()
-    var = np.maximum(var, 0.0)
     return _Moments(
-        mean=mean, var=var, second_diag=second_diag, cov=cov, y_mean=y_mean, cov_xy=cov_xy, var_y=var_y
+        total=total,
+        mean=mean,
+        var=np.maximum(var, 0.0),
+        second_diag=second_diag,
+        cov=cov,
+        y_mean=y_mean,
+        cov_xy=cov_xy,
+        var_y=var_y,
     )
 
 
 def _no_variance(mom: _Moments) -> np.ndarray:
-    """(H,) bool: columns that are constant up to rounding (std below 1e-10 of their RMS value, or all zero)."""
+    """(H,) bool: columns constant up to rounding (std below 1e-10 of their RMS value, or all zero)."""
     return mom.var <= 1e-20 * mom.second_diag
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # 1. carry correlation
 
 
 def _correlation_from(mom: _Moments) -> np.ndarray:
-    H = len(mom.mean)
-    if mom.var_y <= 1e-20 * max(mom.y_mean**2, _TINY):
-        return np.zeros(H)  # the carry never changes: nothing to correlate with
+    if mom.var_y <= 1e-20 * max(mom.y_mean, _TINY):
+        return np.zeros(len(mom.mean))  # the carry never changes: nothing to correlate with
     flat = _no_variance(mom)
     var = np.where(flat, 1.0, mom.var)
     corr = np.where(flat, 0.0, mom.cov_xy / np.sqrt(var * mom.var_y))
@@ -145,12 +179,10 @@ def carry_correlation(states, carry, weights=None) -> np.ndarray:
     returns: corr (H,) in [-1, 1]; a unit that never changes (std below 1e-10 of its RMS value), or a carry
     that never changes, gives 0, never NaN.
     """
-    X = _flatten_states(states)
-    c = _flatten_carry(carry, np.shape(states))
-    w = _flat_weights(weights, np.shape(states))
-    if len(X) == 0:
-        return np.zeros(X.shape[1])
-    return _correlation_from(_moments(X, w, c, full=False))
+    data = _states_data(states, carry, weights)
+    if data.M == 0:
+        return np.zeros(data.H)
+    return _correlation_from(_moments(data, full=False))
 
 
 def best_carry_units(corr, k: int = 1) -> np.ndarray:
@@ -166,11 +198,11 @@ def best_carry_units(corr, k: int = 1) -> np.ndarray:
     return np.argsort(-np.abs(corr), kind="stable")[:k]
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # 2. linear probe
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LinearProbe:
     """A linear read-out of the carry: carry predicted where states @ weights + bias > 0."""
 
@@ -179,15 +211,9 @@ class LinearProbe:
     accuracy: float  # on the data it was fitted on
 
 
-def _probe_hits(weights: np.ndarray, bias: float, X: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """(M,) bool: does the probe's sign match the carry at each (example, step)?"""
-    return ((X @ weights + bias) > 0) == (c > 0.5)
-
-
 def _probe_from(mom: _Moments, l2: float) -> tuple[np.ndarray, float]:
-    """Ridge solution (weights (H,), bias) from the moments of X and of the carry c; targets y = 2 c - 1."""
-    H = len(mom.mean)
-    gram = mom.cov + l2 * np.eye(H)  # (H, H)
+    """Ridge solution (weights (H,), bias) from the moments of x and of the carry c; targets y = 2 c - 1."""
+    gram = mom.cov + l2 * np.eye(len(mom.mean))  # (H, H)
     rhs = 2.0 * mom.cov_xy  # cov(x, 2c - 1) = 2 cov(x, c)
     try:
         coef = np.linalg.solve(gram, rhs)
@@ -197,45 +223,55 @@ def _probe_from(mom: _Moments, l2: float) -> tuple[np.ndarray, float]:
     return coef, bias
 
 
+def _probe_score(weights: np.ndarray, bias: float, data: _Data) -> float:
+    """(Weighted) share of rows where the probe's sign matches the carry."""
+    hit, total = 0.0, 0.0
+    for b, X in enumerate(data.xs):
+        hits = ((X @ weights + bias) > 0) == (data.ys[b] > 0.5)  # (n_b,) bool
+        if data.ws is None:
+            hit, total = hit + float(hits.sum()), total + len(hits)
+        else:
+            hit, total = hit + float(data.ws[b] @ hits), total + float(data.ws[b].sum())
+    return hit / total
+
+
 def fit_linear_probe(states, carry, l2: float = 1e-3, weights=None) -> LinearProbe:
     """Ridge regression of the carry (as targets +-1) on the hidden state, with an unpenalised bias.
 
     Minimises mean_m w_m (x_m . weights + bias - y_m)^2 + l2 * |weights|^2 over all (example, step) pairs, so
     l2 does not depend on how many examples there are. A near 100 % accuracy means the carry is linearly
-    decodable from the state (which a random network already manages for most steps: a and b alone decide
-    the carry whenever they agree, so compare with an untrained network before reading much into it).
+    decodable from the state; note that an untrained network already gets most steps right (a and b alone
+    decide the carry whenever they agree), so compare with one before reading much into a high number.
 
     states: (N, T, H); carry: (N, T) 0/1; weights: optional (N,) sample weights, also used for the accuracy.
     """
     if l2 < 0:
         raise ValueError(f"l2 must be >= 0, got {l2}")
-    X = _flatten_states(states)
-    c = _flatten_carry(carry, np.shape(states))
-    if len(X) == 0:
+    data = _states_data(states, carry, weights)
+    if data.M == 0:
         raise ValueError("cannot fit a probe on no data")
-    w = _flat_weights(weights, np.shape(states))
-    coef, bias = _probe_from(_moments(X, w, c), l2)
-    hits = _probe_hits(coef, bias, X, c)
-    acc = float(hits.mean()) if w is None else float(w @ hits / w.sum())
-    return LinearProbe(weights=coef, bias=bias, accuracy=acc)
+    coef, bias = _probe_from(_moments(data), l2)
+    return LinearProbe(weights=coef, bias=bias, accuracy=_probe_score(coef, bias, data))
 
 
 def probe_accuracy(probe: LinearProbe, states, carry) -> float:
-    """Share of (example, step) pairs where the probe's sign matches the carry. states (N, T, H), carry (N, T)."""
-    X = _flatten_states(states)
-    c = _flatten_carry(carry, np.shape(states))
-    if X.shape[1] != probe.weights.shape[0]:
-        raise ValueError(f"probe has {probe.weights.shape[0]} weights but states have H = {X.shape[1]}")
-    if len(X) == 0:
+    """Share of (example, step) pairs where the probe's sign matches the carry.
+
+    states: (N, T, H); carry: (N, T) 0/1.
+    """
+    data = _states_data(states, carry)
+    if data.H != probe.weights.shape[0]:
+        raise ValueError(f"probe has {probe.weights.shape[0]} weights but states have H = {data.H}")
+    if data.M == 0:
         raise ValueError("no data to score the probe on")
-    return float(_probe_hits(probe.weights, probe.bias, X, c).mean())
+    return _probe_score(probe.weights, probe.bias, data)
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # 3. PCA
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PCAResult:
     points: np.ndarray  # (M, 2) projections of the centred data
     components: np.ndarray  # (2, H) unit rows; a zero row if H < 2 or the data has less than 2 directions
@@ -243,8 +279,9 @@ class PCAResult:
     explained_variance_ratio: np.ndarray  # (2,)
 
 
-def _pca_from(X: np.ndarray, mom: _Moments) -> PCAResult:
-    H = X.shape[1]
+def _pca_from(data: _Data, mom: _Moments) -> PCAResult:
+    """PCA of the rows of data (unweighted) given their moments; points in row order (example-major)."""
+    H = data.H
     eigval, eigvec = np.linalg.eigh(mom.cov)  # ascending
     order = np.argsort(eigval)[::-1][:2]
     var = np.clip(eigval[order], 0.0, None)
@@ -262,8 +299,10 @@ def _pca_from(X: np.ndarray, mom: _Moments) -> PCAResult:
     signs = np.sign(components[np.arange(2), idx])
     signs[signs == 0] = 1.0
     components *= signs[:, None]
-    # (M, 2), centred after projecting (no M x H copy); two matrix-vector products beat one (M, H) @ (H, 2)
-    points = np.stack([X @ components[0], X @ components[1]], axis=1) - mom.mean @ components.T
+    # Centred after projecting (no M x H copy); two matrix-vector products beat one (M, H) @ (H, 2).
+    per_block = [np.stack([X @ components[0], X @ components[1]], axis=-1) for X in data.xs]  # (n_b, 2) each
+    points = per_block[0] if len(per_block) == 1 else np.stack(per_block, axis=1).reshape(data.M, 2)
+    points -= mom.mean @ components.T  # (M, 2)
     return PCAResult(points=points, components=components, mean=mom.mean, explained_variance_ratio=explained)
 
 
@@ -276,17 +315,19 @@ def pca_2d(states_flat) -> PCAResult:
 
     states_flat: (M, H) with M, H >= 1.
     """
-    X = np.asarray(states_flat).astype(np.float64, copy=False)
+    X = np.asarray(states_flat)
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"states_flat must be (M, H) with M, H >= 1, got shape {X.shape}")
-    return _pca_from(X, _moments(X))
+    X = X.astype(np.float64, copy=False)
+    data = _Data(xs=[X], ys=None, ws=None, H=X.shape[1], M=len(X))
+    return _pca_from(data, _moments(data))
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# 9. all three at once
+# ------------------------------------------------------------------------------------------------------------
+# 9. all three at once (correlation, probe, PCA)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CarrySummary:
     corr: np.ndarray  # (H,) carry_correlation
     best_unit: int  # best_carry_units(corr, 1)[0]
@@ -294,32 +335,28 @@ class CarrySummary:
     pca: PCAResult  # pca_2d of the flattened states (N T, H)
 
 
-def carry_summary(states, carry, *, l2: float = 1e-3, weights=None) -> CarrySummary:
+def carry_summary(states, carry, *, l2: float = 1e-3) -> CarrySummary:
     """carry_correlation, fit_linear_probe and pca_2d of the same states, sharing one pass over the data.
 
-    states: (N, T, H); carry: (N, T) 0/1; weights: optional (N,) for the correlation and the probe (the PCA
-    is unweighted, as pca_2d is).
+    states: (N, T, H); carry: (N, T) 0/1. Unweighted (use the single functions for weights).
     """
-    X = _flatten_states(states)
-    c = _flatten_carry(carry, np.shape(states))
-    if len(X) == 0:
+    if l2 < 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
+    data = _states_data(states, carry)
+    if data.M == 0:
         raise ValueError("no states to summarise")
-    w = _flat_weights(weights, np.shape(states))
-    mom = _moments(X, w, c)
+    mom = _moments(data)
     corr = _correlation_from(mom)
     coef, bias = _probe_from(mom, l2)
-    hits = _probe_hits(coef, bias, X, c)
-    acc = float(hits.mean()) if w is None else float(w @ hits / w.sum())
-    pca = _pca_from(X, mom if w is None else _moments(X))
     return CarrySummary(
         corr=corr,
         best_unit=int(best_carry_units(corr, 1)[0]),
-        probe=LinearProbe(weights=coef, bias=bias, accuracy=acc),
-        pca=pca,
+        probe=LinearProbe(weights=coef, bias=bias, accuracy=_probe_score(coef, bias, data)),
+        pca=_pca_from(data, mom),
     )
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # 4. k-means
 
 
@@ -399,21 +436,21 @@ def kmeans(points, k: int, rng: np.random.Generator, n_init: int = 4, iters: int
     return best[1], best[2]
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # 5. automata
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Automaton:
     """A (possibly partial) Mealy machine over the inputs (a, b), index a + 2 b.
 
-    delta[s, i] is the next state and output[s, i] the emitted bit; both are -1 where state s never saw input i
-    in the data (only extracted machines can have such holes). ``transitions`` lists the defined edges as
-    (src, (a, b), dst, out) for drawing. ``consistency`` is the share of observed transitions that agreed with
-    the majority rule they were summarised into (1.0 for the reference machines); ``n_clusters`` the number of
-    k-means clusters the machine was read from, before minimisation. ``cluster_state`` maps each cluster to its
-    state in the minimised machine (-1 for clusters not reachable from the start), ``centres`` the clusters'
-    centres in hidden-state space (None for the reference machines).
+    delta[s, i] is the next state and output[s, i] the emitted bit; both are -1 where state s never saw
+    input i in the data (only extracted machines can have such holes). ``transitions`` lists the defined edges
+    as (src, (a, b), dst, out) for drawing. ``consistency`` is the share of observed transitions that agreed
+    with the majority rule they were summarised into (1.0 for the reference machines); ``n_clusters`` the
+    number of k-means clusters the machine was read from, before minimisation. ``cluster_state`` maps each
+    cluster to its state in the minimised machine (-1 for clusters not reachable from the start), ``centres``
+    holds the clusters' centres in hidden-state space (None for the reference machines).
     """
 
     n_states: int
@@ -436,9 +473,7 @@ def _transitions(delta: np.ndarray, output: np.ndarray) -> list:
     ]
 
 
-def _machine(
-    delta, output, start=0, consistency=1.0, n_clusters=None, cluster_state=None, centres=None
-) -> Automaton:
+def _machine(delta, output, start=0, consistency=1.0, n_clusters=None, cluster_state=None, centres=None) -> Automaton:
     delta = np.asarray(delta, dtype=np.int64)
     output = np.asarray(output, dtype=np.int64)
     S = delta.shape[0]
@@ -476,7 +511,7 @@ def _bit_table(fn) -> tuple[np.ndarray, np.ndarray]:
 
 
 def adder_automaton() -> Automaton:
-    """The true serial adder: state = carry (0 or 1), start 0; next carry = majority(a, b, c), out = a ^ b ^ c."""
+    """The serial adder: state = carry c (0 or 1), start 0; next c = majority(a, b, c), out = a ^ b ^ c."""
     return _machine(*_bit_table(lambda a, b, c: (int(a + b + c >= 2), a ^ b ^ c)))
 
 
@@ -503,10 +538,10 @@ def _reachable(delta: np.ndarray, start: int) -> list[int]:
 
 
 def minimize(m: Automaton) -> Automaton:
-    """The minimal equivalent machine: drop unreachable states, merge equivalent ones (Moore partition refinement).
+    """The minimal equivalent machine: drop unreachable states, merge equivalent ones (Moore refinement).
 
-    Two states are merged when they emit the same outputs on every input and move to merged states; an undefined
-    transition (-1) counts as its own output/destination, so holes are only merged with holes. States are
+    Two states are merged when they emit the same outputs on every input and move to merged states; an
+    undefined transition (-1) counts as its own output/destination, so holes only merge with holes. States are
     renumbered in BFS order from the start (start = 0), which makes the result canonical. ``cluster_state`` is
     composed with the merge, so it still maps each original cluster to its (new) state.
     """
@@ -552,8 +587,8 @@ def minimize(m: Automaton) -> Automaton:
 def equivalent(m1: Automaton, m2: Automaton) -> bool:
     """Do two machines behave identically on every input sequence from their start states?
 
-    BFS over the product machine from (start1, start2): every reachable pair must emit the same output on every
-    input (an undefined transition, -1, only matches another undefined one).
+    BFS over the product machine from (start1, start2): every reachable pair must emit the same output on
+    every input (an undefined transition, -1, only matches another undefined one).
     """
     _check_machine(m1)
     _check_machine(m2)
@@ -573,12 +608,14 @@ def equivalent(m1: Automaton, m2: Automaton) -> bool:
     return True
 
 
-def _majority_machine(labels_now: np.ndarray, labels_next: np.ndarray, inputs: np.ndarray, outs: np.ndarray, k: int):
+def _majority_machine(
+    labels_now: np.ndarray, labels_next: np.ndarray, inputs: np.ndarray, outs: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Summarise observed transitions into a machine over k clusters.
 
     labels_now, labels_next, inputs, outs: (M,) ints for M observed transitions.
-    returns: delta (k, 4), output (k, 4) (-1 where unseen), consistency = share of transitions agreeing with both
-    the majority next cluster and the majority output of their (cluster, input).
+    returns: delta (k, 4), output (k, 4) (-1 where unseen), consistency = share of transitions agreeing with
+    both the majority next cluster and the majority output of their (cluster, input).
     """
     key = labels_now * N_INPUTS + inputs  # (M,) in [0, 4k)
     next_counts = np.bincount(key * k + labels_next, minlength=k * N_INPUTS * k).reshape(k * N_INPUTS, k)
@@ -602,8 +639,8 @@ def extract_automaton(
     rng: np.random.Generator,
     min_consistency: float = 0.99,
     max_examples: int = 2048,
-    max_fit_points: int = 4096,
-    n_init: int = 4,
+    max_fit_points: int = 2048,
+    n_init: int = 3,
 ) -> Automaton:
     """Read a finite machine off a network's hidden states, then minimise it.
 
@@ -611,16 +648,17 @@ def extract_automaton(
     pred_bits: (N, T) the network's rounded outputs (0/1); rng: source of all randomness (sampling, k-means).
 
     Rule: for k = 2, ..., max_states, cluster the states with k-means and summarise the observed transitions
-    (cluster of h_t, input a + 2 b) -> (cluster of h_{t+1}, predicted bit) by majority vote. The first k whose
-    consistency (share of transitions agreeing with both majority votes) is >= min_consistency wins; if none
-    does, the most consistent k (the smallest on ties). Start = cluster of h_0 (the majority cluster, h_0 being
-    the same for every example). The machine is then minimised (see ``minimize``), so a 5-cluster reading
-    "start / 0 / 1 / 2 / 3 ones counted" of a perfect adder comes out as the 2-state adder.
+    (cluster of h_t, input a + 2 b) -> (cluster of h_{t+1}, predicted bit) by majority vote. The first k
+    whose consistency (share of transitions agreeing with both majority votes) is >= min_consistency wins; if
+    none does, the most consistent k (the smallest on ties). Start = cluster of h_0 (the majority cluster,
+    h_0 being the same for every example). The machine is then minimised (see ``minimize``), so a 5-cluster
+    reading "start / 0 / 1 / 2 / 3 ones counted" of a perfect adder comes out as the 2-state adder.
 
     Sampling, to stay fast at any N and T: the machine is read from at most ``max_examples`` random examples
-    (all their T steps), and k-means is fitted on at most ``max_fit_points`` of their states, after which every
-    state goes to its nearest centre. The result keeps the centres (n_clusters, H) and ``cluster_state``, so
-    ``cluster_state[assign_to_centres(states, centres)]`` gives the machine state of any hidden state.
+    (all their T steps), and k-means is fitted on at most ``max_fit_points`` of their states, after which
+    every state goes to its nearest centre. The result keeps the centres (n_clusters, H) and
+    ``cluster_state``, so ``cluster_state[assign_to_centres(states, centres)]`` gives the machine state of any
+    hidden state.
     """
     h = np.asarray(h, dtype=np.float64)
     x_bits = np.asarray(x_bits)
@@ -694,12 +732,12 @@ def automaton_report(m: Automaton, reference: Automaton | None = None) -> dict:
     }
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # 6.-8. where the network fails
 
 
 def longest_carry_chain(carry) -> np.ndarray:
-    """Length of the longest run of consecutive steps with carry_out = 1, per example (0 if there is no carry).
+    """Length of the longest run of consecutive steps with carry_out = 1, per example (0 if no carry).
 
     carry: (N, T) 0/1 -> (N,) int64. Long chains are the hard cases: the carry must survive many steps.
     """

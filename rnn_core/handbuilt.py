@@ -1,9 +1,9 @@
 """The textbook adder: hand-set weights of an Elman tanh network that adds binary numbers exactly.
 
-Why it exists: a trained network is only interesting next to what a *correct* solution looks like. This one is
-small enough to check by hand, and the diagnostics (carry correlation, linear probe, automaton extraction) must
-recognise it perfectly, so it doubles as their ground truth in the tests. The dashboard offers it as "the textbook
-adder" to compare against trained networks.
+Why it exists: a trained network is only interesting next to what a *correct* solution looks like. This one
+is small enough to check by hand, and the diagnostics (carry correlation, linear probe, automaton extraction)
+must recognise it perfectly, so it doubles as their ground truth in the tests. The dashboard offers it as "the
+textbook adder" to compare against trained networks.
 
 Construction (inputs a, b in {0, 1} at step t, least-significant bit first; 0-based unit indices 0, 1, 2):
 
@@ -18,7 +18,7 @@ Construction (inputs a, b in {0, 1} at step t, least-significant bit first; 0-ba
   (|h| >= tanh(5) ~ 0.9999), which keeps r within 1e-4 of +-1 at every later step, so errors never accumulate.
   In weights: W_in[:, j-1] = k, W_rec[1, j-1] = 0.5 k, b_rec[j-1] = -k (j - 0.75).
 
-* Unit 1 ("a + b + c >= 2") is exactly the carry out of this bit, i.e. what the next step needs: CARRY_UNIT = 1.
+* Unit 1 ("a + b + c >= 2") is exactly the carry out of this bit, what the next step needs: CARRY_UNIT = 1.
 
 * The sum bit is the parity of the count n = a + b + c in {0, 1, 2, 3}. With s_j = sign(h[j-1]),
   s_1 - s_2 + s_3 = -1, +1, -1, +1 for n = 0, 1, 2, 3, so
@@ -43,7 +43,8 @@ def carry_adder_params(n_hidden: int = 3, gain: float = 20.0, dtype=np.float64) 
     """Weights of an Elman tanh network (n_in=2, n_out=1) that implements binary addition exactly.
 
     n_hidden: H >= 3; units 3.. get zero weights.
-    gain: k = K, the slope of every tanh/sigmoid; >= ~10 keeps all units saturated (see module docstring).
+    gain: k = K, the slope of every tanh/sigmoid; >= 10 keeps all units saturated (see module docstring);
+        at 5 the margins blur and 64-bit sums start to go wrong.
     returns: {"W_in": (2, H), "W_rec": (H, H), "b_rec": (H,), "W_out": (H, 1), "b_out": (1,)}
     """
     if isinstance(n_hidden, bool) or not isinstance(n_hidden, (int, np.integer)) or n_hidden < 3:

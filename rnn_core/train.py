@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from rnn_core.diagnostics import carry_correlation, fit_linear_probe
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
 from rnn_core.model import ElmanRNN
@@ -141,7 +142,8 @@ def build_model(config: TrainConfig, rng) -> ElmanRNN:
 
 
 WEIGHT_WARN = 1e3  # |parameter| above this: the learning rate is very likely too large
-SATURATION_WARN = 0.98  # share of saturated hidden activations above this: the units have stopped learning
+SATURATION_WARN = 0.98
+SOLVED_STREAK = 128  # until_solved: consecutive right training examples before every pair is checked  # share of saturated hidden activations above this: the units have stopped learning
 
 
 class Trainer:
@@ -160,10 +162,11 @@ class Trainer:
         self.evals = EvalLog()
         self.snapshots = SnapshotStore(self.model.theta.size, config.snapshot_every)
         self.solved_at_step: int | None = None
-        self.last_grad_norms = np.zeros(self.task.n_bits)
+        self.last_grad_norms = np.zeros(self.task.n_bits)  # mean ||dL/dh_t|| per step at the latest evaluation
         self.last_example: tuple[int, int, int] = (0, 0, 0)  # (a, b, op_index) of the latest training example
         self._prev_theta = np.empty_like(self.model.theta)
         self._eval_set = self.task.exhaustive()
+        self._check_subset = None  # (x, target bits) of the until_solved pre-check, built on first use
         self._setup_sampler()
         self.snapshots.add(0, self.model.theta)
         self.evaluate_and_log()
@@ -219,13 +222,14 @@ class Trainer:
         model, opt = self.model, self.optimizer
         theta, grad, prev = model.theta, model.grad, self._prev_theta
         T, B, H = self.task.n_bits, cfg.batch_size, model.n_hidden
-        buf = model._buffers(T, B)
-        z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
         eta, loss_name = float(cfg.eta), cfg.loss
         streak = 0  # consecutive training examples predicted right (until_solved: when to check every pair)
         done = 0
         stopped = False
         while done < n_steps:
+            # (Re)fetched per chunk: evaluations in between run other shapes through the model's buffers.
+            buf = model._buffers(T, B)
+            z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
             chunk = min(n_steps - done, cfg.eval_every - self.step % cfg.eval_every)
             if self._table is not None:
                 idx = self._draw_indices(chunk)
@@ -251,14 +255,15 @@ class Trainer:
                 self.step += 1
                 if self.snapshots.due(self.step):
                     self.snapshots.add(self.step, theta)
-                if until_solved and streak >= 64:  # the recent examples were all right: check every pair
+                if until_solved and streak >= SOLVED_STREAK:  # recent examples all right: check every pair
                     streak = 0
                     if self._check_solved():
                         stopped = True
                         break
+                    buf = model._buffers(T, B)
+                    z_in = buf["Z"][:T, :, H + 1 :]
             last = i if stopped else chunk - 1
             done += last + 1
-            self.last_grad_norms = model.grad_h_norms()
             if self._table is not None:
                 self._remember_example(self._eval_set, int(idx[last, -1]))
             else:
@@ -287,7 +292,25 @@ class Trainer:
     def _remember_example(self, batch, i: int) -> None:
         self.last_example = (int(batch.a[i]), int(batch.b[i]), int(batch.op_index[i]))
 
+    def _subset(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A fixed 1-in-16 subset of the evaluation set (1,024 examples for 8-bit addition, every operand pattern of
+        the low bits): x (n, T, n_in), target (n, T, 1), carry_out (n, T)."""
+        if self._check_subset is None:
+            ex = self._eval_set
+            stride = max(1, len(ex) // 1024)
+            self._check_subset = (
+                np.ascontiguousarray(ex.x[::stride]),
+                np.ascontiguousarray(ex.target[::stride]),
+                np.ascontiguousarray(ex.carry_out[::stride]),
+            )
+        return self._check_subset
+
     def _check_solved(self) -> bool:
+        """Every pair right? The fixed subset first (cheap), the whole set only if the subset passes."""
+        x, target, _ = self._subset()
+        y, _ = self.model.forward(x)
+        if not np.array_equal(y >= 0.5, target >= 0.5):
+            return False
         ev = evaluate(self.model, self._eval_set, dtype=np.float32)
         if ev.accuracy == 1.0:
             self._log_eval(ev)
@@ -310,17 +333,34 @@ class Trainer:
         if ev.accuracy == 1.0 and self.solved_at_step is None:
             self.solved_at_step = self.step
         W_rec = self.model.params["W_rec"]
+        probe_acc, best_corr, grad_norms = self._carry_signals()
+        self.last_grad_norms = grad_norms
         self.evals.append(
             {
                 "step": self.step,
                 "accuracy": ev.accuracy,
                 "bit_accuracy": np.asarray(ev.bit_accuracy, dtype=np.float64),
-                "grad_norms": np.asarray(self.last_grad_norms, dtype=np.float64),
+                "grad_norms": grad_norms,
+                "probe_accuracy": probe_acc,
+                "best_carry_corr": best_corr,
                 "spectral_radius": float(np.max(np.abs(np.linalg.eigvals(W_rec)))) if W_rec.size else 0.0,
                 "max_abs_weight": float(np.max(np.abs(self.model.theta))),
                 "saturation": float(ev.saturation),
             }
         )
+
+    def _carry_signals(self) -> tuple[float, float, np.ndarray]:
+        """On the fixed subset: the linear probe's carry accuracy, the largest |correlation| of a unit with the
+        carry (NaN for both when the task has no carry), and the mean ||dL/dh_t|| per step: (T,)."""
+        x, target, carry = self._subset()
+        self.model.forward_backward(x, target, self.config.loss)
+        grad_norms = self.model.grad_h_norms().astype(np.float64)
+        if not carry.any():
+            return float("nan"), float("nan"), grad_norms
+        states = self.model.last_hidden()[:, 1:]  # (n, T, H)
+        corr = carry_correlation(states, carry)
+        probe = fit_linear_probe(states, carry)
+        return float(probe.accuracy), float(np.max(np.abs(corr))), grad_norms
 
     def health_warnings(self) -> tuple[str, ...]:
         """Exploding weights or saturated units: the signs of a learning rate that is far too large."""
