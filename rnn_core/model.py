@@ -178,6 +178,12 @@ class ElmanRNN:
             # Per-step views, made once: indexing costs as much as the arithmetic at batch 1.
             b["steps_fwd"] = [(Z[t], Z[t + 1, :, :H]) for t in range(T)]
             b["steps_bwd"] = [(R[t + 1], b["GH"][t], b["DACT"][t], R[t, :, :H]) for t in range(T - 1, -1, -1)]
+            b["HO"] = np.empty((T, B, H + 1), dtype=dt)  # [h_t, 1] for t = 1..T, contiguous for the output layer
+            b["Z_h1"] = Z[1:, :, : H + 1]  # where HO is copied from
+            b["Z_in"] = Z[:T].reshape(T * B, K).T  # (K, T B): rows [h_{t-1}, 1, x_t] of every step, transposed
+            b["R_out"] = R[1:, :, H:]  # the output layer's part of dL/dh_t
+            b["R_da"] = R[:T, :, :H]  # da_t for t = 0..T-1
+            b["hs"] = Z[1:, :, :H]  # h_1..h_T
             if len(self._buf_cache) >= 3:  # keep the training shape and a couple of evaluation shapes
                 self._buf_cache.pop(next(iter(self._buf_cache)))
             self._buf_cache[key] = b
@@ -187,17 +193,17 @@ class ElmanRNN:
     # -- forward ----------------------------------------------------------------------------------------------
     def _forward_tm(self, T: int, B: int) -> dict:
         """Run the recurrence on the inputs already written into Z[:T, :, H+1:]; fills Z and Y."""
-        buf = self._buf
-        Z, U, Y = buf["Z"], buf["U"], buf["Y"]
-        H = self.n_hidden
+        buf = self._buf if self._cache_key == (T, B) else self._buffers(T, B)
+        U, Y, HO = buf["U"], buf["Y"], buf["HO"]
         W_cat = self.params.W_cat
         act = np.tanh if self.cell == "tanh" else _sigmoid
         dot = np.dot
         for z_t, h_next in buf["steps_fwd"]:
             dot(z_t, W_cat, out=U)
             act(U, out=h_next)
-        logits = np.dot(Z[1:, :, : H + 1], self.params.W_out_cat)  # (T, B, n_out)
-        _sigmoid(logits, out=Y)
+        np.copyto(HO, buf["Z_h1"])
+        dot(HO, self.params.W_out_cat, out=Y)  # logits of every step at once, (T, B, n_out)
+        _sigmoid(Y, out=Y)
         return buf
 
     def _load_inputs(self, x: np.ndarray) -> tuple[int, int]:
@@ -223,8 +229,8 @@ class ElmanRNN:
     def _backward_tm(self, target_tm: np.ndarray, loss: str) -> float:
         """BPTT on the buffers of the last _forward_tm. target_tm: (T, B, n_out). Fills self.grad; returns loss."""
         buf = self._buf
-        Z, Y, DZ, DACT = buf["Z"], buf["Y"], buf["DZ"], buf["DACT"]
-        T = Y.shape[0]
+        Y, DZ, DACT = buf["Y"], buf["DZ"], buf["DACT"]
+        T, B = Y.shape[0], Y.shape[1]
         H = self.n_hidden
         np.subtract(Y, target_tm, out=DZ)  # y - t
         if loss == "mse":
@@ -238,7 +244,7 @@ class ElmanRNN:
             )  # d/dz BCE(sigmoid(z)) = y - t, already in DZ
         else:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        hs = Z[1:, :, :H]  # h_1..h_T, (T, B, H)
+        hs = buf["hs"]
         if self.cell == "tanh":
             np.multiply(hs, hs, out=DACT)
             np.subtract(1.0, DACT, out=DACT)
@@ -247,21 +253,17 @@ class ElmanRNN:
             DACT *= hs
         R, M = buf["R"], buf["M"]
         if self.n_out == 1:  # output layer's part of dL/dh_t for all steps, straight into R
-            np.multiply(DZ, self.params["W_out"][:, 0], out=R[1:, :, H:])
+            np.multiply(DZ, self.params["W_out"][:, 0], out=buf["R_out"])
         else:
-            R[1:, :, H:] = np.dot(DZ, self.params["W_out"].T)
+            buf["R_out"][...] = np.dot(DZ, self.params["W_out"].T)
         M[:H] = self.params["W_rec"].T
         dot, mul = np.dot, np.multiply
         for r_next, gh, dact, da in buf["steps_bwd"]:  # t = T-1 .. 0
             dot(r_next, M, out=gh)  # dL/dh_t = g_t + da_{t+1} W_rec^T
             mul(gh, dact, out=da)  # da_t = dL/dh_t * act'(u_t)
-        K = self.k_in
-        n_cat = K * H
-        B = Y.shape[1]
-        g_cat = self.grad[:n_cat].reshape(K, H)
-        np.dot(Z[:T].reshape(T * B, K).T, R[:T, :, :H].reshape(T * B, H), out=g_cat)
-        g_out = self.grad[n_cat:].reshape(H + 1, self.n_out)
-        np.dot(Z[1:, :, : H + 1].reshape(T * B, H + 1).T, DZ.reshape(T * B, self.n_out), out=g_out)
+        g_cat, g_out = self.grads.W_cat, self.grads.W_out_cat
+        dot(buf["Z_in"], buf["R_da"].reshape(T * B, H), out=g_cat)
+        dot(buf["HO"].reshape(T * B, H + 1).T, DZ.reshape(T * B, self.n_out), out=g_out)
         if not self.use_bias:
             g_cat[H] = 0.0
             g_out[H] = 0.0

@@ -223,6 +223,7 @@ class Trainer:
         theta, grad, prev = model.theta, model.grad, self._prev_theta
         T, B, H = self.task.n_bits, cfg.batch_size, model.n_hidden
         eta, loss_name = float(cfg.eta), cfg.loss
+        snapshots = self.snapshots
         streak = 0  # consecutive training examples predicted right (until_solved: when to check every pair)
         done = 0
         stopped = False
@@ -253,8 +254,8 @@ class Trainer:
                     streak = streak + B if right else 0
                 errors[done + i] = loss
                 self.step += 1
-                if self.snapshots.due(self.step):
-                    self.snapshots.add(self.step, theta)
+                if self.step % snapshots.every == 0:
+                    snapshots.add(self.step, theta)
                 if until_solved and streak >= SOLVED_STREAK:  # recent examples all right: check every pair
                     streak = 0
                     if self._check_solved():
