@@ -142,8 +142,8 @@ def build_model(config: TrainConfig, rng) -> ElmanRNN:
 
 
 WEIGHT_WARN = 1e3  # |parameter| above this: the learning rate is very likely too large
-SATURATION_WARN = 0.98
-SOLVED_STREAK = 128  # until_solved: consecutive right training examples before every pair is checked  # share of saturated hidden activations above this: the units have stopped learning
+SATURATION_WARN = 0.98  # share of saturated hidden activations above this: the units have stopped learning
+SOLVED_STREAK = 128  # until_solved: consecutive right training examples before every pair is checked
 
 
 class Trainer:

@@ -1,0 +1,290 @@
+"""Headless command line: ``python -m rnn_core train|eval``.
+
+``train`` runs the seed post's loop and prints its log: every ``--interval`` steps (from the first) the step index
+("learn count"), the error of the latest training example ("error rate", 0.5 * sum over bits of (y - t)^2, computed
+before that step's update, as the post does) and that example with the network's answer. The ``trask`` preset
+prints the tutorial's log instead (sum over bits of |t - y|, predicted and true bits most significant first, and
+"a + b = prediction"), which reproduces the published log. ``--json`` ends the output with one JSON line with the
+results; ``--quiet`` drops the log lines. A run that diverges prints the trainer's message and exits 1.
+
+``eval`` loads a checkpoint and prints its accuracy at several widths, on random pairs and on carry-chain cases.
+
+Bad arguments, invalid settings and unreadable checkpoints exit with status 2 and one line on stderr, never a
+traceback: the parser's ``error`` prints one line, and ValueError/CheckpointError/OSError become that line.
+This is the only module of ``rnn_core`` that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rnn_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rnn_core.metrics import length_generalisation
+from rnn_core.presets import PRESETS, Preset
+from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
+from rnn_core.train import TrainConfig, Trainer, TrainingDiverged, build_model
+
+PROG = "python -m rnn_core"
+DEFAULT_STEPS = 5001  # the post's n_learn
+DEFAULT_INTERVAL = 500  # the post's interval
+DEFAULT_EVAL_BITS = (8, 16, 32, 64)
+# --flag -> TrainConfig field; None defaults mean "not given" (the preset's or the post's value is kept).
+CONFIG_FLAGS = {
+    "op": "op",
+    "bits": "n_bits",
+    "hidden": "n_hidden",
+    "eta": "eta",
+    "batch_size": "batch_size",
+    "optimizer": "optimizer",
+    "loss": "loss",
+    "variant": "variant",
+    "seed": "seed",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2 (no usage block, no traceback)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
+
+
+def _whole(min_value: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < min_value:
+            raise argparse.ArgumentTypeError(f"must be at least {min_value}, got {value}")
+        return value
+
+    return parse
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog=PROG, description="Train and evaluate the binary-addition RNN without the dashboard.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval}")
+
+    train = commands.add_parser("train", help="train a network and print the post's log")
+    train.add_argument("--preset", help=f"start from a preset: {', '.join(PRESETS)}")
+    train.add_argument("--op", help="add | sub | xor | and | or | mixed (default add)")
+    train.add_argument("--bits", type=int, help="bits per number, 1..64 (default 8)")
+    train.add_argument("--hidden", type=int, help="hidden units (default 32)")
+    train.add_argument("--eta", type=_number, help="learning rate (default 0.1)")
+    train.add_argument("--batch-size", type=int, help="examples per step (default 1)")
+    train.add_argument("--optimizer", help="sgd | momentum | adam (default sgd)")
+    train.add_argument("--loss", help="mse | bce (default mse)")
+    train.add_argument("--variant", help="elman | trask (default elman)")
+    train.add_argument("--seed", type=int, help="random seed (default 0)")
+    train.add_argument("--steps", type=_whole(0), help=f"training steps (default {DEFAULT_STEPS}, or the preset's)")
+    train.add_argument("--interval", type=_whole(1), help=f"log every N steps (default {DEFAULT_INTERVAL})")
+    train.add_argument("--until-solved", action="store_true", help="stop at the first step every pair is right")
+    train.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz) at the end")
+    train.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    train.add_argument("--quiet", action="store_true", help="no log lines")
+
+    ev = commands.add_parser("eval", help="accuracy of a checkpoint at several widths")
+    ev.add_argument("checkpoint", help="a checkpoint written by train --save or the dashboard")
+    ev.add_argument("--bits", type=int, nargs="+", default=list(DEFAULT_EVAL_BITS), help="widths to test, 1..64")
+    ev.add_argument("--samples", type=_whole(1), default=1000, help="random pairs per width (default 1000)")
+    ev.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
+    return parser
+
+
+# -- train -------------------------------------------------------------------------------------------------------
+def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, Preset | None]:
+    """The preset's config (or the post's) with the explicitly given flags replacing its values. ValueError if bad."""
+    preset = None
+    if args.preset is not None:
+        if args.preset not in PRESETS:
+            raise ValueError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+        preset = PRESETS[args.preset]
+    base = preset.config if preset else TrainConfig()
+    overrides = {field: getattr(args, flag) for flag, field in CONFIG_FLAGS.items() if getattr(args, flag) is not None}
+    return TrainConfig.from_dict({**base.to_dict(), **overrides}), preset
+
+
+def _example_output(trainer: Trainer, theta_before: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """The latest training example through the weights it was trained with (before its update).
+
+    Returns y: (T,) probabilities, target: (T,) bits, and "a op b" text.
+    """
+    a, b, op_index = trainer.last_example
+    batch = trainer.task.encode(a, b, op_index)
+    scratch = build_model(trainer.config, np.random.default_rng(0))
+    scratch.theta[...] = theta_before
+    y, _ = scratch.forward(batch.x)
+    return y[0, :, 0], batch.target[0, :, 0], f"{a} {SYMBOLS[OPERATORS[op_index]]} {b}"
+
+
+def _log_lines(trainer: Trainer, theta_before: np.ndarray, style: str) -> list[str]:
+    y, target, operands = _example_output(trainer, theta_before)
+    predicted = int(decode_outputs(y[None, :, None])[0])
+    if style == "trask":
+        error = float(np.sum(np.abs(target - y)))
+        msb_first = lambda bits: str(np.asarray(bits[::-1], dtype=int))  # noqa: E731
+        return [
+            f"Error:{round(error, 8)!r}",
+            f"Pred:{msb_first((y >= 0.5).astype(int))}",
+            f"True:{msb_first(target.astype(int))}",
+            f"{operands} = {predicted}",
+            "------------",
+        ]
+    error = 0.5 * float(np.sum((y - target) ** 2))
+    verdict = "Success" if np.array_equal(y >= 0.5, target >= 0.5) else "Failure"
+    return [
+        f"learn count: {trainer.step - 1}",
+        f"error rate: {error!r}",
+        f"{verdict} : {operands} = {predicted}",
+        "========================",
+    ]
+
+
+def run_training(
+    trainer: Trainer, steps: int, interval: int, *, until_solved: bool = False, style: str = "post", out=None
+) -> tuple[float, bool]:
+    """Train ``steps`` steps, logging after step indices 0, interval, 2 * interval, ... (0-based, as the post).
+
+    The step before each log is run on its own, keeping a copy of the weights it starts from, so the logged
+    example is shown as it was trained. out: a text stream for the log, or None for none.
+    Returns (seconds spent in training, stopped early because solved). Raises TrainingDiverged.
+    """
+    seconds = 0.0
+    log_steps = range(1, steps + 1, interval)  # trainer.step right after step index 0, interval, ...
+    for target in [*log_steps, steps] if steps not in log_steps else log_steps:
+        is_log = target in log_steps
+        n_plain = target - trainer.step - (1 if is_log else 0)
+        reports = []
+        t0 = time.perf_counter()
+        if n_plain > 0:
+            reports.append(trainer.train(n_plain, until_solved=until_solved))
+        if is_log and not (reports and reports[-1].stopped_early):
+            theta_before = trainer.model.theta.copy()
+            reports.append(trainer.train(1, until_solved=until_solved))
+        seconds += time.perf_counter() - t0
+        stopped = bool(reports) and reports[-1].stopped_early
+        if is_log and out is not None and trainer.step == target:
+            print("\n".join(_log_lines(trainer, theta_before, style)), file=out)
+        if stopped:
+            return seconds, True
+    return seconds, False
+
+
+def _summary(trainer: Trainer, seconds: float, preset: Preset | None, saved: str | None) -> dict:
+    ev = trainer.evaluate()
+    return {
+        "steps": trainer.step,
+        "train_seconds": round(seconds, 4),
+        "steps_per_second": round(trainer.step / seconds, 1) if seconds > 0 else None,
+        "exhaustive_accuracy": ev.accuracy,
+        "eval_examples": ev.n_examples,
+        "eval_complete": bool(trainer.task.enumerable),
+        "solved_at_step": trainer.solved_at_step,
+        "bit_accuracy": [round(float(v), 6) for v in ev.bit_accuracy],
+        "preset": preset.key if preset else None,
+        "config": trainer.config.to_dict(),
+        "checkpoint": saved,
+    }
+
+
+def cmd_train(args: argparse.Namespace, parser: OneLineParser) -> int:
+    try:
+        config, preset = config_from_args(args)
+    except ValueError as e:
+        message = str(e)
+        flag = next((f for f, name in CONFIG_FLAGS.items() if message.startswith(f"{name} ")), None)
+        parser.error(f"argument --{flag.replace('_', '-')}: {message}" if flag else message)
+    steps = args.steps if args.steps is not None else (preset.steps if preset else DEFAULT_STEPS)
+    interval = args.interval if args.interval is not None else (preset.log_interval if preset else DEFAULT_INTERVAL)
+    if args.save is not None and not Path(args.save).resolve().parent.is_dir():
+        parser.error(f"cannot save to {args.save}: the folder does not exist")
+    style = preset.log_style if preset else "post"
+    out = None if args.quiet else sys.stdout
+    trainer = Trainer(config)
+    try:
+        seconds, _ = run_training(trainer, steps, interval, until_solved=args.until_solved, style=style, out=out)
+    except TrainingDiverged as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    saved = None
+    if args.save is not None:
+        try:
+            saved = os.fspath(save_checkpoint(trainer, args.save))
+        except (OSError, CheckpointError) as e:
+            print(f"{PROG}: error: cannot save the checkpoint to {args.save}: {e}", file=sys.stderr)
+            return 1
+    summary = _summary(trainer, seconds, preset, saved)
+    if not args.quiet:
+        solved = summary["solved_at_step"]
+        print(
+            f"steps: {summary['steps']}  train_seconds: {seconds:.3f}  "
+            f"exhaustive_accuracy: {summary['exhaustive_accuracy']:.4f}  "
+            f"solved_at_step: {'never' if solved is None else solved}" + (f"  saved: {saved}" if saved else "")
+        )
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+# -- eval --------------------------------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace, parser: OneLineParser) -> int:
+    bad = [w for w in args.bits if not 1 <= w <= 64]
+    if bad:
+        parser.error(f"--bits must be from 1 to 64, got {bad[0]}")
+    try:
+        checkpoint = load_checkpoint(args.checkpoint)
+    except CheckpointError as e:
+        parser.error(str(e) if args.checkpoint in str(e) else f"{args.checkpoint}: {e}")
+    model = checkpoint.to_model()
+    op = checkpoint.config.op
+    result = length_generalisation(model, op, tuple(args.bits), n_random=args.samples)
+    report = {
+        "checkpoint": args.checkpoint,
+        "op": op,
+        "trained_bits": checkpoint.config.n_bits,
+        "step": checkpoint.step,
+        "widths": [int(w) for w in result["widths"]],
+        "random": [float(v) for v in result["random"]],
+        "chain": [float(v) for v in result["chain"]],
+    }
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{args.checkpoint}: {op}, trained on {report['trained_bits']} bits for {report['step']} steps")
+    print(f"{'bits':>5}  {'random pairs':>12}  {'carry chains':>12}")
+    for w, r, c in zip(report["widths"], report["random"], report["chain"]):
+        print(f"{w:>5}  {r:>12.2%}  {c:>12.2%}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = cmd_train if args.command == "train" else cmd_eval
+    try:
+        return handler(args, parser)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as e:  # anything the checks above missed: still one line, never a traceback
+        print(f"{PROG}: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2 if not isinstance(e, TrainingDiverged) else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
