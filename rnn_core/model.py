@@ -251,7 +251,7 @@ class ElmanRNN:
         else:
             np.subtract(1.0, hs, out=DACT)
             DACT *= hs
-        R, M = buf["R"], buf["M"]
+        M = buf["M"]
         if self.n_out == 1:  # output layer's part of dL/dh_t for all steps, straight into R
             np.multiply(DZ, self.params["W_out"][:, 0], out=buf["R_out"])
         else:
