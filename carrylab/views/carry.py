@@ -1,0 +1,135 @@
+"""View "Carry in the units": which hidden units hold the carry, and can a linear read-out recover it?
+
+Why: adding least-significant bit first needs exactly one bit of memory, the carry. This section names the units
+that track it (per-unit correlation), says how well a linear probe reads it from the whole state (against what the
+current input bits alone would give), and shows one example's hidden state with those units outlined, right
+below the true carry, so the audience can see a unit switch on when a carry is produced and off when it is used.
+
+Also home of the two small helpers every carry view uses (``show_chart``, ``explain``), so that all charts get
+the same Plotly config, width and caption style.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from carrylab.analysis import CarryAnalysis, probe_trace, resolve_probe
+from carrylab.charts import CAPTIONS, carry_correlation_figure, hidden_heatmap_figure, probe_accuracy_figure
+from rnn_core.tasks import SYMBOLS
+from rnn_core.train import Trainer
+
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def show_chart(fig: go.Figure, key: str, caption: str | None = None) -> None:
+    """Draw a figure full width under a unique key, with its one-line caption below."""
+    st.plotly_chart(fig, key=key, width="stretch", config=PLOTLY_CONFIG, theme=None)
+    if caption:
+        st.caption(caption)
+
+
+def explain(markdown: str) -> None:
+    """The short "What am I looking at?" expander under a section."""
+    with st.expander("What am I looking at?"):
+        st.markdown(markdown)
+
+
+def sample_note(analysis: CarryAnalysis) -> str:
+    """Where the hidden-state statistics come from, for captions."""
+    return (
+        f"Computed from the hidden states of a fixed sample of {analysis.n_state_examples:,} of the "
+        f"{analysis.n_examples:,} examples (all {analysis.n_bits} steps of each), at step {analysis.step:,}."
+    )
+
+
+def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None) -> None:
+    """probe: (a, b) or (a, b, op) for the heatmap; None or an unusable probe: a long-carry-chain example."""
+    st.subheader("Carry in the units")
+    task = trainer.task
+    if not analysis.has_carry:
+        st.info(
+            f"The {task.op} task has no carry: every output bit depends only on the two input bits at that "
+            "position, so there is nothing for a unit to remember. Train add, sub or mixed to see a carry unit."
+        )
+    else:
+        _headline(analysis)
+        left, right = st.columns(2)
+        with left:
+            fig = carry_correlation_figure(analysis.carry_corr, best_units=analysis.carry_units)
+            show_chart(fig, "carry_corr_chart", CAPTIONS["carry_correlation_figure"])
+        with right:
+            _probe_history(trainer)
+        st.caption(sample_note(analysis))
+
+    a, b, op, note = resolve_probe(task, probe)
+    if note:
+        st.warning(note)
+    trace = probe_trace(trainer.model, task, a, b, op)
+    order = np.argsort(-np.abs(np.nan_to_num(analysis.carry_corr)), kind="stable")
+    fig = hidden_heatmap_figure(
+        trace.hidden,
+        tracks=trace.tracks,
+        cell=analysis.cell,
+        unit_order=order,
+        highlight_units=analysis.carry_units,
+        title=f"Hidden state while computing {a} {SYMBOLS[op]} {b}, units sorted by |r| with the carry",
+    )
+    st.markdown(f"**{trace.line()}** (longest carry chain: {trace.longest_chain} bits)")
+    show_chart(fig, "carry_hidden_chart", CAPTIONS["hidden_heatmap_figure"])
+    explain(
+        "**Top left**: the Pearson correlation *r* of each hidden unit's value with the true carry out of the "
+        "bit just read, over every (example, bit) of the sample. **Top right**: a linear probe, a ridge "
+        "regression of the carry (as +1/-1) on the whole hidden state, and how often its sign is right, over "
+        "training. **Bottom**: one example; each column is one bit, least significant first; the rows on top "
+        "are the inputs, the true carry and the net's output, below them the hidden units (★ = carry units, "
+        "outlined).\n\n"
+        "**What to look for**: a unit whose colour flips exactly when *carry out* does: it turns on when a carry "
+        "is produced (both bits 1) and off when the carry is used up (both bits 0). In a solved net at least one "
+        "unit has |r| near 1, or the probe reaches 100 %.\n\n"
+        "**The math**: the state after bit t must hold c_t = majority(a_t, b_t, c_(t-1)), because output bit "
+        "t + 1 is a_(t+1) XOR b_(t+1) XOR c_t. The current bits alone settle the carry whenever a_t = b_t, "
+        f"which is why even an untrained net's probe scores well; the bar to beat is "
+        f"{_percent(analysis.carry_baseline)} (the best guess from a_t and b_t alone)."
+    )
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f} %" if np.isfinite(x) else "n/a"
+
+
+def _headline(analysis: CarryAnalysis) -> None:
+    best = int(analysis.best_units[0])
+    r = float(analysis.carry_corr[best])
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Best carry unit", f"unit {best}: r = {r:+.2f}", help="Pearson correlation with the true carry.")
+    c2.metric(
+        "Linear probe reads the carry",
+        _percent(analysis.probe_accuracy),
+        help="Share of (example, bit) pairs where a linear read-out of the hidden state gets the carry right.",
+    )
+    c3.metric(
+        "From the input bits alone",
+        _percent(analysis.carry_baseline),
+        help="Best possible carry accuracy from the two current input bits without any memory.",
+    )
+    strong = [u for u in analysis.carry_units if abs(analysis.carry_corr[u]) >= 0.8]
+    if strong:
+        names = ", ".join(f"unit {u} (r = {analysis.carry_corr[u]:+.2f})" for u in strong)
+        st.markdown(f"**Carry units:** {names}.")
+    else:
+        st.markdown(
+            f"**No single unit tracks the carry yet** (best |r| = {abs(r):.2f}); it may be spread over several "
+            "units: the probe reads the whole state."
+        )
+
+
+def _probe_history(trainer: Trainer) -> None:
+    steps = trainer.evals.array("step")
+    probe = trainer.evals.array("probe_accuracy")
+    if probe.size == 0 or probe.shape != steps.shape:
+        st.info("The probe accuracy over training appears here once the trainer logs it at each evaluation.")
+        return
+    fig = probe_accuracy_figure(steps, probe, accuracy=trainer.evals.array("accuracy"))
+    show_chart(fig, "probe_acc_chart", CAPTIONS["probe_accuracy_figure"])

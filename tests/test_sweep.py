@@ -1,0 +1,85 @@
+"""rnn_core.sweep: training one configuration from several seeds, in worker processes."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from rnn_core.sweep import MAX_BUDGET, sweep, train_seed
+from rnn_core.train import TrainConfig, Trainer
+
+FAST = TrainConfig(optimizer="adam", eta=0.01, batch_size=16, n_hidden=16, seed=0)
+STABLE = ("seed", "solved_at_step", "accuracy", "steps", "diverged")  # everything but the wall time
+
+
+def stable(results: list[dict]) -> list[tuple]:
+    return [tuple(r[k] for k in STABLE) for r in results]
+
+
+def test_train_seed_solves_the_fast_config_and_says_when():
+    result = train_seed(FAST.to_dict(), 0, 2000)
+    assert result["seed"] == 0
+    assert result["solved_at_step"] is not None and 0 < result["solved_at_step"] <= 2000
+    assert result["accuracy"] == 1.0
+    assert result["steps"] == result["solved_at_step"]  # until_solved stops right there
+    assert result["diverged"] is False and result["seconds"] > 0
+
+
+def test_train_seed_matches_a_trainer_run_with_that_seed():
+    result = train_seed(FAST.to_dict(), 3, 2000)
+    trainer = Trainer(TrainConfig(**{**FAST.to_dict(), "seed": 3}))
+    trainer.train(2000, until_solved=True)
+    assert result["solved_at_step"] == trainer.solved_at_step
+
+
+def test_train_seed_reports_an_unsolved_run_within_a_tiny_budget():
+    result = train_seed(FAST.to_dict(), 0, 5)
+    assert result["solved_at_step"] is None
+    assert result["steps"] == 5 and result["accuracy"] < 1.0
+
+
+def test_sweep_in_two_processes_returns_results_in_seed_order_and_is_deterministic():
+    seen = []
+    first = sweep(FAST, [5, 2], 2000, max_workers=2, on_result=seen.append)
+    assert [r["seed"] for r in first] == [5, 2]
+    assert sorted(r["seed"] for r in seen) == [2, 5]  # on_result once per seed, in completion order
+    assert all(r["solved_at_step"] is not None for r in first)
+    second = sweep(FAST.to_dict(), [5, 2], 2000, max_workers=2)
+    assert stable(first) == stable(second)
+    in_process = sweep(FAST, [5, 2], 2000, max_workers=1)  # no pool: the same numbers
+    assert stable(in_process) == stable(first)
+
+
+def test_workers_do_not_rerun_the_main_script(tmp_path, monkeypatch):
+    """Inside Streamlit, __main__ is the page script; a worker that re-ran it would retrain the whole page."""
+    marker = tmp_path / "main_was_run"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    results = sweep(FAST, [0, 1], 50, max_workers=2)
+    assert [r["seed"] for r in results] == [0, 1]
+    assert not marker.exists()
+    assert sys.modules["__main__"] is page  # put back
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"budget": MAX_BUDGET + 1},
+        {"budget": 0},
+        {"seeds": []},
+        {"max_workers": 0},
+        {"config": {"n_hidden": -1}},
+        {"config": {"no_such_field": 1}},
+    ],
+)
+def test_sweep_rejects_bad_arguments_before_starting_any_process(kwargs):
+    args = {"config": FAST.to_dict(), "seeds": [0], "budget": 100, "max_workers": 2, **kwargs}
+    if "config" in kwargs:
+        args["config"] = {**FAST.to_dict(), **kwargs["config"]}
+    with pytest.raises(ValueError):
+        sweep(args["config"], args["seeds"], args["budget"], max_workers=args["max_workers"])
