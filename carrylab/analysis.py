@@ -47,7 +47,7 @@ AUTOMATON_FIT_POINTS = 512  # hidden states k-means is fitted on
 AUTOMATON_N_INIT = 2  # k-means restarts per cluster count
 AUTOMATON_MAX_STATES = 12  # clusters tried; a solved 32-unit net typically needs 6-10 before minimisation
 # (these settings recovered the 2-state adder/subtractor in 36 of 36 extractions of 9 solved nets x 4 seeds,
-# where extract_automaton's default max_states=8 missed about one in six; see benchmarks/bench_views.py)
+# where max_states=8 missed about one in six, hence extract_automaton's default of 12; see benchmarks/bench_views.py)
 STRONG_CARRY = 0.8  # |correlation| above which a unit counts as a carry unit (highlighted in the views)
 N_HARDEST = 10
 LENGTH_WIDTHS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64)

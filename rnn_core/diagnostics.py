@@ -635,7 +635,7 @@ def extract_automaton(
     x_bits,
     pred_bits,
     *,
-    max_states: int = 8,
+    max_states: int = 12,
     rng: np.random.Generator,
     min_consistency: float = 0.99,
     max_examples: int = 2048,

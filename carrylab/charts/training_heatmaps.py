@@ -73,11 +73,15 @@ def gradient_flow_heatmap(
     log_norms = np.full(grad_norms.shape, np.nan)
     log_norms[drawable] = np.log10(grad_norms[drawable])
     colorbar = {"title": {"text": "||dL/dh_t|| (log scale)", "side": "right"}}
+    z_range = {}
     if drawable.any():
+        # The colour range spans whole decades, so the decade ticks always fall inside it (a range narrower
+        # than a decade would otherwise show no tick label at all).
         low = int(np.floor(log_norms[drawable].min()))
-        high = int(np.ceil(log_norms[drawable].max()))
+        high = max(low + 1, int(np.ceil(log_norms[drawable].max())))
         exponents = np.arange(low, high + 1, tick_step(high - low + 1, max_ticks=8))
         colorbar.update(tickvals=exponents, ticktext=[f"1e{e}" for e in exponents.tolist()])
+        z_range = {"zmin": low, "zmax": high}
 
     fig = go.Figure(
         go.Heatmap(
@@ -87,6 +91,7 @@ def gradient_flow_heatmap(
             customdata=grad_norms.T,
             colorscale=SEQUENTIAL_SCALE,
             colorbar=colorbar,
+            **z_range,
             hoverongaps=False,
             hovertemplate="step %{x}<br>time step %{y}<br>||dL/dh|| = %{customdata:.3g}<extra></extra>",
         )
