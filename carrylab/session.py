@@ -1,0 +1,390 @@
+"""The state of one browser session: its trainer, its settings, cached analysis and what to tell the user.
+
+Why a class of its own: Streamlit re-executes the script on every click, and every browser tab is a
+separate session running in the same process. Everything trainable (model, optimizer, random
+generator, history) therefore lives in one `Session` object stored in that tab's `st.session_state`,
+never in module globals or `st.cache_resource`, which every tab would share.
+
+The class holds no Streamlit calls, so it is tested like any other object; the views read from it
+and call its methods. Rules it follows (see ../shared/STREAMLIT.md):
+- training runs in chunks of bounded time (a click elsewhere can interrupt a long run between chunks, and
+  a progress callback is called once per chunk, never per step);
+- analysis that is expensive (evaluation details, carry correlation) is cached per trainer step and
+  model version and recomputed only when the weights have changed; only the newest entry is kept;
+- a failed action (divergence, a bad setting) leaves the model and its history as they were and
+  becomes a `Notice` for the page instead of an exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from carrylab.settings import (
+    CONFIG_SETTINGS,
+    DEFAULTS,
+    RESET_SETTINGS,
+    SETTINGS,
+    changed_settings,
+    config_from_settings,
+    fit_operand,
+    probe_operator,
+)
+from rnn_core.metrics import Evaluation
+from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
+from rnn_core.train import Trainer, TrainingDiverged
+
+try:  # carry diagnostics are optional: the heatmap can order units without them
+    from rnn_core.diagnostics import carry_correlation as _carry_correlation
+except ImportError:  # pragma: no cover - depends on another module's progress
+    _carry_correlation = None
+
+STATE_KEY = "carrylab_session"  # where the Session lives in st.session_state
+FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 frames a second)
+FIRST_CHUNK_STEPS = 50  # a "Train N steps" click first trains this many steps to time them ...
+CHUNK_SECONDS = 0.25  # ... then chunks of about this long (a progress update, and a chance to be interrupted)
+RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent steps
+# While playing, views that are costly to draw (the probe heatmap) refresh every this many frames: building and
+# drawing the heatmap every frame halves the frame rate, and a browser skips redrawing an unchanged chart.
+PLAYING_REFRESH_FRAMES = 4
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the page. level: "info" | "success" | "warning" | "error"."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MetricValues:
+    """The headline numbers. error: mean over the last RECENT_WINDOW steps (nan before any step);
+    accuracy: share of pairs right (0..1) measured at accuracy_step."""
+
+    step: int
+    error: float
+    accuracy: float
+    accuracy_step: int
+    solved_at_step: int | None
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    steps_done: int
+    step: int
+    stopped_early: bool  # stopped because every pair is right (until_solved)
+    diverged: bool
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The network on one example. All per-step arrays are (T,), LSB first; hidden is (T, H), the state
+    after reading bit t (h[1:] of the forward pass)."""
+
+    a: int
+    b: int
+    op: str
+    true_value: int
+    predicted_value: int
+    a_bits: np.ndarray
+    b_bits: np.ndarray
+    carry_in: np.ndarray
+    carry_out: np.ndarray
+    target: np.ndarray
+    prob: np.ndarray
+    pred: np.ndarray
+    hidden: np.ndarray
+
+    @property
+    def correct(self) -> bool:
+        return self.true_value == self.predicted_value
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.op]
+
+
+def limit_blas_threads() -> None:
+    """Use one BLAS thread: the matrices are small, and on a busy 2-core machine extra BLAS threads make
+    training and evaluation several times slower. No-op when threadpoolctl is not installed."""
+    with contextlib.suppress(ImportError):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+
+
+def recent_error(steps: np.ndarray, error: np.ndarray, step: int, window: int = RECENT_WINDOW) -> float:
+    """Mean error of the points covering the last `window` steps (at least the last point).
+
+    steps: (n,) first step of each (possibly downsampled) point; error: (n,). nan when there are none.
+    """
+    if len(error) == 0:
+        return float("nan")
+    recent = steps >= step - window
+    if not recent.any():
+        recent = np.zeros(len(error), dtype=bool)
+        recent[-1] = True
+    return float(np.mean(error[recent]))
+
+
+def unit_order(corr: np.ndarray) -> np.ndarray:
+    """Units sorted by |correlation with the carry|, strongest first (ties: lower unit first). (H,) -> (H,)."""
+    return np.argsort(-np.abs(np.nan_to_num(np.asarray(corr, dtype=np.float64))), kind="stable")
+
+
+def probe_example(trainer: Trainer, a: int, b: int, op: str) -> ProbeResult:
+    """Run the trainer's model on a single example a `op` b (operands already validated for the task)."""
+    task = trainer.task
+    batch = task.encode(np.array([a], dtype=np.uint64), np.array([b], dtype=np.uint64), OPERATORS.index(op))
+    y, h = trainer.model.forward(batch.x)  # y: (1, T, 1), h: (1, T+1, H)
+    prob = y[0, :, 0].astype(np.float64)
+    return ProbeResult(
+        a=int(a),
+        b=int(b),
+        op=op,
+        true_value=int(batch.result[0]),
+        predicted_value=int(decode_outputs(y)[0]),
+        a_bits=batch.x[0, :, 0].astype(np.uint8),
+        b_bits=batch.x[0, :, 1].astype(np.uint8),
+        carry_in=batch.carry_in[0].copy(),
+        carry_out=batch.carry_out[0].copy(),
+        target=batch.target[0, :, 0].astype(np.uint8),
+        prob=prob,
+        pred=(prob >= 0.5).astype(np.uint8),
+        hidden=h[0, 1:].astype(np.float64),
+    )
+
+
+class Session:
+    """One browser tab's trainer, settings, per-step caches, play flag and notices."""
+
+    def __init__(self, settings: Mapping | None = None):
+        self.settings: dict = {**DEFAULTS, **(settings or {})}  # every setting's current value
+        self.trainer = Trainer(config_from_settings(self.settings))
+        self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
+        self.running = False  # Play/Pause
+        self.notices: list[Notice] = []
+        self._cache_key: tuple[int, int] | None = None
+        self._cache: dict[str, object] = {}
+        self._order: tuple[int, np.ndarray] | None = None  # (model_version, unit order), reused while playing
+        self._shown: tuple[tuple[int, int], MetricValues] | None = None  # metrics last shown
+        self._previous: MetricValues | None = None  # metrics shown before those (for deltas)
+        self.frames = 0  # live frames played so far (for throttled views)
+        self._throttled: dict[str, tuple[int, tuple, object]] = {}  # name -> (frame, key, value)
+
+    # -- settings ----------------------------------------------------------------------------------------
+    def config_settings(self) -> dict:
+        return {name: self.settings[name] for name in CONFIG_SETTINGS}
+
+    def update_settings(self, new: Mapping) -> list[str]:
+        """Apply changed settings. A changed task/model setting rebuilds the model (with a notice); a changed
+        learning rate applies from the next step. Returns the names of settings adjusted here (probe
+        operands reduced to fit a new width), which the caller must push back into its widgets."""
+        merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
+        reset = changed_settings(self.settings, merged, RESET_SETTINGS)
+        eta_changed = bool(changed_settings(self.settings, merged, ("eta",)))
+        adjusted: list[str] = []
+        if reset:
+            try:
+                trainer = Trainer(config_from_settings(merged))
+            except ValueError as exc:  # the widgets bound every value, so this is a safety net
+                self.notices = [Notice("error", f"Settings not applied: {exc}")]
+                return adjusted
+            adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+            self.settings = merged
+            self._replace_trainer(trainer)
+            labels = ", ".join(SETTINGS[name].label.lower() for name in reset)
+            self.notices = [Notice("info", f"Settings changed ({labels}): model reset to step 0.")]
+            return adjusted
+        if eta_changed:
+            try:
+                self.trainer.set_learning_rate(merged["eta"])
+            except ValueError as exc:
+                self.notices = [Notice("error", f"Learning rate not applied: {exc}")]
+                merged["eta"] = self.settings["eta"]
+            else:
+                self.notices = [
+                    Notice("info", f"Learning rate set to {merged['eta']:g} from step {self.trainer.step + 1}.")
+                ]
+        adjusted = self._fit_operands(merged, ("probe_op",)) if merged != self.settings else []
+        self.settings = merged
+        return adjusted
+
+    def _fit_operands(self, merged: dict, triggers: tuple[str, ...]) -> list[str]:
+        """Reduce the probe operands modulo the operand limit when the width or operator changed."""
+        if not changed_settings(self.settings, merged, triggers):
+            return []
+        op, n_bits = probe_operator(merged), merged["n_bits"]
+        adjusted = []
+        for name in ("operand_a", "operand_b"):
+            fitted = fit_operand(merged[name], op, n_bits)
+            if fitted != str(merged[name]).strip():
+                merged[name] = fitted
+                adjusted.append(name)
+        return adjusted
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Re-initialise the model from the seed (same settings); stops playing."""
+        self._replace_trainer(Trainer(config_from_settings(self.settings)))
+        self.notices = [Notice("info", f"Model reset to step 0 (seed {self.settings['seed']}).")]
+
+    def _replace_trainer(self, trainer: Trainer) -> None:
+        self.trainer = trainer  # built completely before it is assigned
+        self.model_version += 1
+        self.running = False
+        self._order = None
+        self._shown = None
+        self._previous = None
+
+    def start(self) -> None:
+        self.running = True
+        self.notices = []
+
+    def pause(self) -> None:
+        self.running = False
+
+    def train(
+        self,
+        n_steps: int,
+        *,
+        until_solved: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+        clear_notices: bool = True,
+    ) -> TrainOutcome:
+        """Train n_steps. With on_progress, in chunks of about CHUNK_SECONDS (sized from the measured time per
+        step, so any model size stays responsive), calling on_progress(steps done, n_steps) between chunks.
+        Divergence keeps the rolled-back model, stops playing and leaves an error notice; `until_solved`
+        stops when every pair is right (with a success notice)."""
+        if clear_notices:
+            self.notices = []
+        trainer = self.trainer
+        start = trainer.step
+        chunk = FIRST_CHUNK_STEPS if on_progress is not None else max(1, int(n_steps))
+        stopped = False
+        while trainer.step - start < n_steps:
+            began = time.perf_counter()
+            try:
+                report = trainer.train(min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved)
+            except TrainingDiverged as exc:
+                self.running = False
+                self.notices.append(Notice("error", str(exc)))
+                return TrainOutcome(trainer.step - start, trainer.step, False, True)
+            if report.stopped_early:
+                stopped = True
+                break
+            if on_progress is not None and trainer.step - start < n_steps:
+                per_step = (time.perf_counter() - began) / max(1, report.steps_done)
+                chunk = max(1, int(CHUNK_SECONDS / max(per_step, 1e-7)))
+                on_progress(trainer.step - start, n_steps)
+        if stopped:
+            self.notices.append(
+                Notice("success", f"Every pair is right at step {trainer.step}: training stopped (stop when solved).")
+            )
+        return TrainOutcome(trainer.step - start, trainer.step, stopped, False)
+
+    def play_frame(self, n_steps: int, *, until_solved: bool) -> bool:
+        """One live frame: train n_steps. Returns True when playing stopped (solved or diverged)."""
+        if not self.running:
+            return False
+        self.frames += 1
+        outcome = self.train(n_steps, until_solved=until_solved, clear_notices=False)
+        if outcome.diverged or outcome.stopped_early:
+            self.running = False
+            return True
+        return False
+
+    # -- per-step analysis -------------------------------------------------------------------------------
+    def cached(self, name: str, compute: Callable[[], object]):
+        """compute() once per model version and trainer step (for anything derived from the weights alone:
+        include every other input in `name`). Only the current step's entries are kept."""
+        key = (self.model_version, self.trainer.step)
+        if self._cache_key != key:
+            self._cache_key, self._cache = key, {}
+        if name not in self._cache:
+            self._cache[name] = compute()
+        return self._cache[name]
+
+    def throttled(self, name: str, key: tuple, compute: Callable[[], object]):
+        """compute() now when paused; while playing, reuse the value computed for the same `key` (the view's
+        inputs) during PLAYING_REFRESH_FRAMES frames, even though the weights have moved on."""
+        held = self._throttled.get(name)
+        full_key = (self.model_version, *key)
+        if self.running and held is not None and held[1] == full_key and self.frames - held[0] < PLAYING_REFRESH_FRAMES:
+            return held[2]
+        value = compute()
+        self._throttled[name] = (self.frames, full_key, value)
+        return value
+
+    def evaluation(self) -> Evaluation:
+        """Exhaustive accuracy of the current weights (cached per step)."""
+        return self.cached("evaluation", self.trainer.evaluate)
+
+    def details(self) -> Evaluation:
+        """Exhaustive evaluation with per-example arrays (hidden (N, T+1, H), prob (N, T), ...), cached per step."""
+        return self.cached("details", lambda: self.trainer.evaluate(details=True))
+
+    def carry_correlation(self) -> np.ndarray | None:
+        """(H,) correlation of each unit with the true carry over the exhaustive set, or None if unavailable."""
+        if _carry_correlation is None:
+            return None
+
+        def compute():
+            carry = self.trainer.task.exhaustive().carry_out  # (N, T)
+            return _carry_correlation(self.details().hidden[:, 1:], carry)
+
+        return self.cached("carry_correlation", compute)
+
+    def unit_order(self, *, fresh: bool = True) -> np.ndarray | None:
+        """Hidden units ordered by |carry correlation|. fresh=False (while playing) reuses the last order of
+        this model instead of recomputing every frame. None if the correlation is unavailable."""
+        if not fresh and self._order is not None and self._order[0] == self.model_version:
+            return self._order[1]
+        corr = self.carry_correlation()
+        if corr is None:
+            return None
+        order = unit_order(corr)
+        self._order = (self.model_version, order)
+        return order
+
+    def metrics(self, *, fresh_accuracy: bool = True) -> tuple[MetricValues, MetricValues | None]:
+        """(current, previously shown) headline numbers; the previous ones give the deltas.
+
+        fresh_accuracy=False (while playing) uses the latest logged evaluation instead of evaluating now."""
+        trainer = self.trainer
+        step = trainer.step
+        logged_step = int(trainer.evals.last("step", -1))
+        if fresh_accuracy and logged_step != step:
+            accuracy, accuracy_step = self.evaluation().accuracy, step
+        else:
+            accuracy, accuracy_step = float(trainer.evals.last("accuracy", float("nan"))), logged_step
+        steps, error = trainer.steps_log.arrays()
+        current = MetricValues(step, recent_error(steps, error, step), accuracy, accuracy_step, trainer.solved_at_step)
+        key = (self.model_version, step)
+        if self._shown is None or self._shown[0] != key:
+            if self._shown is not None:
+                self._previous = self._shown[1]
+            self._shown = (key, current)
+        return current, self._previous
+
+    def probe(self, a: int, b: int, op: str) -> ProbeResult:
+        return probe_example(self.trainer, a, b, op)
+
+    def health_warnings(self) -> tuple[str, ...]:
+        return self.trainer.health_warnings()
+
+
+def get_session(state: MutableMapping, settings: Mapping | None = None) -> tuple[Session, bool]:
+    """The Session in `state` (st.session_state), created from `settings` if there is none yet.
+    Returns (session, created)."""
+    session = state.get(STATE_KEY)
+    if isinstance(session, Session):
+        return session, False
+    session = Session(settings)
+    state[STATE_KEY] = session
+    return session, True

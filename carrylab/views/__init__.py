@@ -1,0 +1,56 @@
+"""Streamlit view sections of the dashboard: one module per section, each exposing ``render(session)``.
+
+Why this shape: `dashboard.py` stays thin glue, and a new view is a new module plus one line in the
+dashboard's ``VIEWS`` list, e.g. ``("Carry", (carry.render,))``. A view reads the `Session` (trainer,
+settings, cached per-step analysis) and draws; it never trains (training happens in `controls`, or in
+the live frame while playing) and never builds figures itself (`carrylab.charts` does).
+
+The tabs are lazy (``on_change="rerun"``): only the open tab's views run, so an expensive diagnostic
+view costs nothing while the presenter watches the training tab. The first tab is open by default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from carrylab.session import Session
+
+Renderer = Callable[[Session], None]
+View = tuple[str, Sequence[Renderer]]  # (tab label, renderers drawn in that tab, top to bottom)
+
+TABS_KEY = "view"
+_NOTICE = {"info": st.info, "success": st.success, "warning": st.warning, "error": st.error}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by st.markdown-based elements (no links, emphasis or HTML from user input)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def render_notices(session: Session) -> None:
+    """The session's notices (results of the last action) and the model's health warnings."""
+    shown = set()
+    for notice in session.notices:
+        if notice.text not in shown:
+            _NOTICE.get(notice.level, st.info)(escape_markdown(notice.text))
+            shown.add(notice.text)
+    for warning in session.health_warnings():
+        if warning not in shown:
+            st.warning(escape_markdown(warning))
+            shown.add(warning)
+
+
+def render_tabs(session: Session, views: Sequence[View]) -> None:
+    """One tab per view; only the open tab's renderers run (all of them when the state is unknown)."""
+    labels = [label for label, _ in views]
+    tabs = st.tabs(labels, key=TABS_KEY, on_change="rerun")
+    for tab, (_, renderers) in zip(tabs, views, strict=True):
+        if tab.open is False:
+            continue
+        with tab:
+            for render in renderers:
+                render(session)

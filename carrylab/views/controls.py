@@ -1,0 +1,202 @@
+"""Settings widgets, the training buttons and the URL: everything the user changes.
+
+Why here: widgets are built from the declarations in `carrylab.settings` (one place for names,
+ranges and defaults), so the sidebar, the URL and the engine cannot disagree. The flow per run:
+1. first run of a browser session: query parameters -> validated settings -> widget state (notes
+   about bad parameters become warnings on the page);
+2. sidebar widgets -> `Session.update_settings` (model reset or new learning rate, with a notice);
+3. the control row: Step / Train N / Play-Pause / Reset, demo speed, stop when solved; training
+   runs here, before the charts are drawn, in chunks with a progress bar for long runs;
+4. at the end of each run the non-default settings are written back to the URL.
+Widgets are created without ``value=``: their value is put into ``st.session_state`` beforehand
+from the session's settings, which also restores it when a lazy tab did not draw the widget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import streamlit as st
+
+from carrylab.session import STATE_KEY, Notice, Session, get_session
+from carrylab.settings import (
+    SETTINGS,
+    STREAMLIT_PARAMS,
+    Setting,
+    fit_operand,
+    parse_query_params,
+    probe_operator,
+    to_query_params,
+)
+from carrylab.views import escape_markdown
+from rnn_core.tasks import SYMBOLS
+
+PROGRESS_AFTER_SECONDS = 0.4  # a "Train N steps" run shows a progress bar once it has taken this long
+# Number-input display per float setting: (printf format, +/- step).
+_FLOAT_INPUT = {"eta": ("%g", 0.01), "momentum": ("%.3f", 0.01), "clip": ("%g", 0.5)}
+_SLIDERS = {"smoothing": 0.01}
+_CHOICE_LABELS = {"mixed": "mixed (all five)", **{op: f"{op} ({sym})" for op, sym in SYMBOLS.items()}}
+
+
+# -- session and URL ---------------------------------------------------------------------------------------
+def _query_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def session_from_url() -> Session:
+    """This tab's Session; on its first run, built from the URL's settings (bad values -> warnings)."""
+    if isinstance(st.session_state.get(STATE_KEY), Session):
+        return st.session_state[STATE_KEY]
+    params = _query_params()
+    settings, notes = parse_query_params(params)
+    for name in ("operand_a", "operand_b"):  # default operands that do not fit the linked width: reduce them
+        if name not in params:
+            settings[name] = fit_operand(settings[name], probe_operator(settings), int(settings["n_bits"]))
+    session, _ = get_session(st.session_state, settings)
+    session.notices = [Notice("warning", note) for note in notes]
+    for name, value in session.settings.items():
+        st.session_state[name] = value
+    return session
+
+
+def sync_url(session: Session) -> None:
+    """Write the non-default settings into the URL (only the keys that changed; foreign keys untouched)."""
+    wanted = to_query_params(session.settings)
+    for name in SETTINGS:
+        if name in STREAMLIT_PARAMS:
+            continue
+        current = st.query_params.get_all(name)
+        if name in wanted and current != [wanted[name]]:
+            st.query_params[name] = wanted[name]
+        elif name not in wanted and current:
+            del st.query_params[name]
+
+
+# -- widgets -------------------------------------------------------------------------------------------------
+def setting_widget(setting: Setting, session: Session, *, disabled: bool = False, container=None, **extra):
+    """The widget of a declared setting, keyed by its name, holding the session's current value."""
+    name = setting.name
+    if name not in st.session_state:
+        st.session_state[name] = session.settings[name]
+    where = container if container is not None else st
+    common = {"key": name, "help": setting.help or None, "disabled": disabled, **extra}
+    if setting.kind == "choice":
+        return where.selectbox(setting.label, setting.choices, format_func=lambda c: _CHOICE_LABELS.get(c, c), **common)
+    if setting.kind == "bool":
+        return where.toggle(setting.label, **common)
+    if setting.kind == "operand":
+        return where.text_input(setting.label, max_chars=30, **common)
+    lo, hi = setting.bounds
+    if setting.options:
+        return where.select_slider(setting.label, options=setting.options, **common)
+    if setting.kind == "int":
+        return where.number_input(setting.label, min_value=int(lo), max_value=int(hi), step=1, **common)
+    if name in _SLIDERS:
+        return where.slider(setting.label, float(lo), float(hi), step=_SLIDERS[name], **common)
+    fmt, step = _FLOAT_INPUT.get(name, ("%g", 0.01))
+    return where.number_input(setting.label, min_value=float(lo), max_value=float(hi), step=step, format=fmt, **common)
+
+
+def read_widgets(session: Session, names: Iterable[str]) -> None:
+    """Apply the widgets' values to the session; push back values the session adjusted (probe operands)."""
+    values = {name: st.session_state[name] for name in names if name in st.session_state}
+    for name in session.update_settings(values):
+        st.session_state[name] = session.settings[name]
+
+
+def render_sidebar(session: Session) -> None:
+    """Task, model and training settings. A task/model change resets the model; eta applies at once."""
+    with st.sidebar:
+        st.header("Task and model")
+        for name in ("operator", "n_bits", "n_hidden", "variant"):
+            setting_widget(SETTINGS[name], session)
+        st.header("Training")
+        for name in ("eta", "batch_size", "optimizer", "loss", "seed", "steps_per_click"):
+            setting_widget(SETTINGS[name], session)
+        with st.expander("Advanced"):
+            momentum_used = st.session_state.get("optimizer", session.settings["optimizer"]) == "momentum"
+            setting_widget(SETTINGS["momentum"], session, disabled=not momentum_used)
+            setting_widget(SETTINGS["clip"], session)
+        st.caption(
+            "Changing a task or model setting resets the model to step 0; a new learning rate applies "
+            "from the next step. The page URL holds every setting: copy it to share this setup."
+        )
+    read_widgets(session, [s.name for s in SETTINGS.values() if s.config_field] + ["steps_per_click"])
+
+
+# -- the control row -----------------------------------------------------------------------------------------
+def render_controls(session: Session) -> None:
+    """Step / Train N / Play-Pause / Reset, demo speed and stop-when-solved; runs the requested training."""
+    n_steps = int(session.settings["steps_per_click"])
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    step_clicked = row.button("Step", key="step", icon=":material/skip_next:", help="Train one step.")
+    train_clicked = row.button(
+        f"Train {n_steps:,} steps",
+        key="train",
+        icon=":material/fast_forward:",
+        help="Change the number in the sidebar (steps per click).",
+    )
+    row.button(
+        "Pause" if session.running else "Play",
+        key="play",
+        type="primary",
+        icon=":material/pause:" if session.running else ":material/play_arrow:",
+        # Not a toggle: the browser can deliver one click twice (with a timer's fragment rerun and with the
+        # click's own rerun), so the button carries the action its label shows, which is idempotent.
+        on_click=session.pause if session.running else session.start,
+        help="Train continuously, with live charts; the demo speed sets the steps per frame.",
+    )
+    row.button(
+        "Reset",
+        key="reset",
+        icon=":material/restart_alt:",
+        on_click=session.reset,
+        help="Re-initialise the weights from the seed.",
+    )
+    setting_widget(SETTINGS["demo_speed"], session, container=row, width=280)
+    setting_widget(SETTINGS["stop_when_solved"], session, container=row)
+    read_widgets(session, ("demo_speed", "stop_when_solved"))
+
+    until_solved = bool(session.settings["stop_when_solved"])
+    if step_clicked:
+        session.train(1, until_solved=until_solved)
+    elif train_clicked:
+        _train_with_progress(session, n_steps, until_solved)
+
+
+def _train_with_progress(session: Session, n_steps: int, until_solved: bool) -> None:
+    """Train in chunks; a progress bar with a Stop button appears once the run has taken longer than
+    PROGRESS_AFTER_SECONDS. Updating it is also where a click interrupts a long run (between two chunks)."""
+    slot = st.empty()
+    started = time.monotonic()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and time.monotonic() - started < PROGRESS_AFTER_SECONDS:
+            return
+        text = f"Training: {done:,} / {total:,} steps"
+        if bar is None:
+            box = slot.container(horizontal=True, vertical_alignment="bottom")
+            bar = box.progress(done / total, text=text)
+            # Any click reruns the script, which stops this run at its next progress update; the steps
+            # trained so far are kept. This button is that click, named for what it does.
+            box.button("Stop", key="stop_training", icon=":material/stop:", help="Stop training here.")
+        else:
+            bar.progress(done / total, text=text)
+
+    session.train(n_steps, until_solved=until_solved, on_progress=progress)
+    slot.empty()
+
+
+def operator_caption(session: Session) -> str:
+    """One line describing the current task, for the page header (markdown-escaped)."""
+    settings = session.settings
+    task = session.trainer.task
+    what = "a mixed task (+, -, ^, &, |)" if settings["operator"] == "mixed" else f"a {SYMBOLS[task.op]} b"
+    pairs = f"{task.n_pairs:,} pairs" if task.enumerable else f"a fixed sample of {len(task.exhaustive()):,} pairs"
+    return escape_markdown(
+        f"Learning {what} on {settings['n_bits']}-bit numbers, least significant bit first, with "
+        f"{settings['n_hidden']} hidden units ({settings['variant']}); accuracy is measured on {pairs}."
+    )

@@ -1,0 +1,48 @@
+"""Read `st.plotly_chart` figures inside Streamlit's AppTest (copied from ../shared/tools/apptest_helpers.py).
+
+AppTest has no typed plotly accessor: charts come back from ``at.get("plotly_chart")`` with the figure JSON
+in ``.proto.spec``. Plotly >= 6 encodes numpy arrays as base64 typed arrays ``{"dtype", "bdata", "shape"}``,
+which ``plotly.io.from_json`` does not decode, so they are decoded here before assertions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import numpy as np
+
+
+def _decode_one(d: dict) -> np.ndarray:
+    arr = np.frombuffer(base64.b64decode(d["bdata"]), dtype=np.dtype(d["dtype"]).newbyteorder("<"))
+    shape = d.get("shape")
+    if shape:
+        arr = arr.reshape([int(s) for s in str(shape).split(",")])
+    return arr
+
+
+def decode_typed_arrays(obj: Any) -> Any:
+    """Recursively replace plotly base64 typed-array dicts with numpy arrays."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            return _decode_one(obj)
+        return {k: decode_typed_arrays(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [decode_typed_arrays(v) for v in obj]
+    return obj
+
+
+def plotly_specs(node_or_at) -> dict[str, dict]:
+    """Chart key (or position as text when unkeyed) -> decoded figure dict."""
+    out: dict[str, dict] = {}
+    for i, el in enumerate(node_or_at.get("plotly_chart")):
+        out[el.key or str(i)] = decode_typed_arrays(json.loads(el.proto.spec))
+    return out
+
+
+def plotly_spec(node_or_at, key: str) -> dict:
+    specs = plotly_specs(node_or_at)
+    if key not in specs:
+        raise KeyError(f"no plotly_chart with key {key!r}; have {sorted(specs)}")
+    return specs[key]

@@ -1,0 +1,127 @@
+"""The dashboard in a real browser: `streamlit run` + headless Debian Chromium (marker `browser`).
+
+AppTest cannot draw Plotly charts, fire `run_every` timers or read the browser's console, so these tests
+check what only a browser shows: the charts draw, the page logs no errors, Play keeps updating the page
+until Pause, and a shared link restores its settings. The training test saves the README screenshot
+to docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+TIMEOUT_MS = 60_000
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+PLOTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => c.offsetParent !== null);
+  return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg'));
+}"""
+PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
+  .some(b => b.offsetParent !== null && b.innerText.trim().endsWith(label))"""
+STEP_IS = """(text) => {
+  const el = document.querySelector('[data-testid="stMetricValue"]');
+  return el !== null && el.innerText.trim() === text;
+}"""
+
+
+@pytest.fixture
+def page(chromium, streamlit_server):
+    """A fresh browser page (its own Streamlit session) that records console and page errors."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+
+def wait_idle(page) -> None:
+    page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+    page.wait_for_function(PLOTS_DRAWN, timeout=TIMEOUT_MS)
+
+
+def step_value(page) -> str:
+    return page.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
+
+
+def full_page_screenshot(page, path: Path) -> None:
+    """Streamlit scrolls inside stMain: grow the viewport to the content height, then shoot."""
+    height = page.evaluate(
+        """() => { const m = document.querySelector('[data-testid="stMain"]');
+                   return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }"""
+    )
+    page.mouse.move(0, 0)  # no hover tooltip in the picture
+    page.set_viewport_size({"width": 1280, "height": min(max(int(height) + 40, 900), 6000)})
+    page.wait_for_timeout(500)  # let Plotly relayout to the new size
+    wait_idle(page)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_train_draws_the_charts_without_console_errors(page, streamlit_server):
+    open_app(page, streamlit_server.url)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    page.get_by_role("button", name="Train 1,000 steps").click()
+    page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+        assert chart.locator(".main-svg").count() >= 1
+    body = page.locator('[data-testid="stApp"]').inner_text()
+    assert "13 + 33 = " in body.replace("\n", " ")
+    assert "Traceback" not in body
+    assert page.locator('[data-testid="stException"]').count() == 0
+    full_page_screenshot(page, SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 20_000
+    assert page.console_errors == []
+
+
+def test_play_updates_live_until_paused(page, streamlit_server):
+    open_app(page, streamlit_server.url)
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
+    seen = set()
+    for _ in range(400):  # up to ~20 s on a busy machine; normally a couple of seconds
+        seen.add(step_value(page))
+        if len(seen) >= 4:
+            break
+        page.wait_for_timeout(50)
+    assert len(seen) >= 4, f"Play did not update the step metric: {seen}"
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Play", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    paused_at = step_value(page)
+    page.wait_for_timeout(1500)
+    assert step_value(page) == paused_at
+    assert page.console_errors == []
+
+
+def test_a_shared_link_restores_its_settings(page, streamlit_server):
+    page.goto(f"{streamlit_server.url}/?n_hidden=12&eta=0.25&operand_a=100&bogus=1", timeout=TIMEOUT_MS)
+    page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert page.locator(".st-key-n_hidden input").input_value() == "12"
+    assert page.locator(".st-key-operand_a input").input_value() == "100"
+    body = page.locator('[data-testid="stApp"]').inner_text()
+    assert "100 + 33 = " in body.replace("\n", " ")
+    assert "Ignored unknown URL parameter 'bogus'" in body
+    assert "n_hidden=12" in page.url and "eta=0.25" in page.url
+    # a change on the page goes back into the URL (the probe operand lives in the live fragment)
+    page.locator(".st-key-operand_a input").fill("77")
+    page.locator(".st-key-operand_a input").press("Enter")
+    page.wait_for_function("() => window.location.search.includes('operand_a=77')", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert "77 + 33 = " in page.locator('[data-testid="stApp"]').inner_text().replace("\n", " ")
+    assert page.console_errors == []

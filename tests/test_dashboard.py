@@ -1,0 +1,494 @@
+"""The dashboard under Streamlit's AppTest (no browser), plus the Session object it keeps per browser tab.
+
+What a user does, checked against the engine: buttons move the step count by exactly what they say,
+the probe's heatmap holds the model's real hidden states, bad input of any kind gets a message and
+never an exception or a changed model, settings reset or keep the model as documented, the URL holds
+the settings, and two sessions never share a trainer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from carrylab.session import STATE_KEY, Session, probe_example, recent_error, unit_order
+from carrylab.settings import DEFAULTS, config_from_settings
+from rnn_core.train import Trainer
+from tests.plotly_spec import plotly_spec
+
+
+def _plain(text: str) -> str:
+    """Page text without the markdown escapes the views add."""
+    return text.replace("\\", "")
+
+
+def messages(at, kind: str) -> list[str]:
+    return [_plain(el.value) for el in getattr(at, kind)]
+
+
+def session_of(at) -> Session:
+    return at.session_state[STATE_KEY]
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def run(target):
+    """Run the app (an AppTest, or a widget after an interaction) and check it raised nothing."""
+    at = target.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def at(dashboard_app):
+    """The dashboard after its first run, with 100 steps per click to keep tests quick."""
+    dashboard_app.query_params["steps_per_click"] = "100"
+    return run(dashboard_app)
+
+
+def heatmap_z(at) -> np.ndarray:
+    """The hidden-state heatmap's z: (hidden units, time steps); the tracks are the other heatmap trace."""
+    spec = plotly_spec(at, "hidden_heatmap")
+    traces = [t for t in spec["data"] if t["type"] == "heatmap"]
+    return np.asarray(traces[-1]["z"], dtype=np.float64)
+
+
+def expected_hidden(session: Session, a: int, b: int) -> np.ndarray:
+    """Hidden states straight from the model: (H, T)."""
+    batch = session.trainer.task.encode(a, b)
+    _, h = session.trainer.model.forward(batch.x)  # (1, T+1, H)
+    return h[0, 1:].T
+
+
+# -- page and buttons ----------------------------------------------------------------------------------------
+def test_page_loads_at_step_zero_with_both_charts(at):
+    assert at.title[0].value == "RNN Carry Lab"
+    assert metric(at, "Step") == "0"
+    assert metric(at, "Solved at") == "not yet"
+    assert {"error_chart", "hidden_heatmap"} <= {el.key for el in at.get("plotly_chart")}
+    assert messages(at, "error") == [] and messages(at, "warning") == []
+    assert at.button(key="train").label == "Train 100 steps"
+    assert session_of(at).trainer.config == config_from_settings({**DEFAULTS, "steps_per_click": 100})
+
+
+def test_train_grows_the_history_by_the_step_count(at):
+    run(at.button(key="train").click())
+    session = session_of(at)
+    assert session.trainer.step == 100
+    steps, error = session.trainer.steps_log.arrays()
+    assert len(steps) == len(error) == 100
+    assert metric(at, "Step") == "100"
+    spec = plotly_spec(at, "error_chart")
+    raw = next(t for t in spec["data"] if t["name"] == "error (raw)")
+    np.testing.assert_allclose(np.asarray(raw["y"], dtype=float), error)
+    run(at.button(key="train").click())
+    assert session_of(at).trainer.step == 200
+
+
+def test_step_advances_by_one(at):
+    run(at.button(key="step").click())
+    assert session_of(at).trainer.step == 1
+    run(at.button(key="step").click())
+    assert session_of(at).trainer.step == 2
+    assert metric(at, "Step") == "2"
+
+
+def test_reset_restores_step_zero_and_the_seed_weights(at):
+    run(at.button(key="train").click())
+    assert session_of(at).trainer.step == 100
+    run(at.button(key="reset").click())
+    session = session_of(at)
+    assert session.trainer.step == 0
+    fresh = Trainer(config_from_settings(DEFAULTS))
+    for name, value in fresh.model.params.items():
+        np.testing.assert_array_equal(session.trainer.model.params[name], value)
+    assert len(session.trainer.steps_log.arrays()[0]) == 0
+    assert any("reset" in m for m in messages(at, "info"))
+
+
+def test_long_runs_train_in_chunks_to_the_exact_count(dashboard_app):
+    dashboard_app.query_params["steps_per_click"] = "2345"
+    at = run(dashboard_app)
+    run(at.button(key="train").click())
+    assert session_of(at).trainer.step == 2345
+
+
+def test_stop_when_solved_stops_early_with_a_message(dashboard_app):
+    dashboard_app.query_params["steps_per_click"] = "5000"
+    dashboard_app.query_params["stop_when_solved"] = "true"
+    at = run(dashboard_app)
+    run(at.button(key="train").click())
+    trainer = session_of(at).trainer
+    assert trainer.solved_at_step is not None
+    assert trainer.step < 5000
+    assert trainer.evaluate().accuracy == 1.0
+    assert any("Every pair is right" in m for m in messages(at, "success"))
+
+
+# -- probe and heatmap ------------------------------------------------------------------------------------------
+def test_heatmap_holds_the_models_hidden_states_for_13_plus_33(at):
+    run(at.button(key="train").click())
+    session = session_of(at)
+    z = heatmap_z(at)
+    assert z.shape == (32, 8)  # hidden units x time steps
+    np.testing.assert_allclose(z, expected_hidden(session, 13, 33), atol=1e-12)
+    spec = plotly_spec(at, "hidden_heatmap")
+    tracks = spec["data"][0]
+    assert list(tracks["y"]) == ["a", "b", "carry out", "target", "P(y=1)", "prediction"]
+    assert (spec["data"][-1]["zmin"], spec["data"][-1]["zmax"]) == (-1.0, 1.0)
+    result_lines = [m.value for m in at.markdown if "13 + 33" in m.value]
+    assert len(result_lines) == 1
+    predicted = probe_example(session.trainer, 13, 33, "add").predicted_value
+    assert f"= {predicted}`" in result_lines[0]
+    assert ("✓" in result_lines[0]) == (predicted == 46)
+
+
+def test_changing_operand_a_updates_the_probe(at):
+    run(at.text_input(key="operand_a").input("100"))
+    session = session_of(at)
+    np.testing.assert_allclose(heatmap_z(at), expected_hidden(session, 100, 33), atol=1e-12)
+    assert any("100 + 33" in m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert list(table["a"]) == [(100 >> t) & 1 for t in range(8)]
+    assert list(table["target"]) == [(133 >> t) & 1 for t in range(8)]
+    assert at.query_params["operand_a"] == "100"
+
+
+def test_order_units_by_carry_correlation_permutes_the_rows(at):
+    run(at.button(key="train").click())
+    run(at.toggle(key="order_units").set_value(True))
+    session = session_of(at)
+    order = session.unit_order()
+    z = heatmap_z(at)
+    np.testing.assert_allclose(z, expected_hidden(session, 13, 33)[order], atol=1e-12)
+    labels = plotly_spec(at, "hidden_heatmap")["data"][-1]["y"]
+    assert labels[0] == f"★ unit {order[0]}"
+    corr = session.carry_correlation()
+    assert np.all(np.diff(np.abs(corr[order])) <= 1e-12)  # strongest first
+
+
+BAD_OPERANDS = [
+    ("128", "out of range"),  # add at 8 bits: operands 0..127 so that the sum fits
+    ("-5", "negative"),
+    ("abc", "not a whole number"),
+    ("", "empty"),
+    ("1e3", "not a whole number"),
+    ("99999999999999999999999", "out of range"),
+]
+
+
+def test_bad_operands_show_a_message_and_change_nothing(at):
+    run(at.button(key="train").click())
+    theta = session_of(at).trainer.model.theta.copy()
+    for a_text, message in BAD_OPERANDS:
+        run(at.text_input(key="operand_a").input(a_text))
+        session = session_of(at)
+        errors = messages(at, "error")
+        assert len(errors) == 1 and message in errors[0] and "Operand a" in errors[0], (a_text, errors)
+        assert session.trainer.step == 100
+        np.testing.assert_array_equal(session.trainer.model.theta, theta)
+        assert "hidden_heatmap" not in {el.key for el in at.get("plotly_chart")}
+    # training still works, and a good operand brings the probe back
+    run(at.button(key="step").click())
+    assert session_of(at).trainer.step == 101
+    run(at.text_input(key="operand_a").input("7"))
+    assert messages(at, "error") == []
+    assert heatmap_z(at).shape == (32, 8)
+    assert any("7 + 33" in m.value for m in at.markdown)
+
+
+def test_64_bit_operands_are_exact(dashboard_app):
+    big_a, big_b = 2**63 - 1, 2**62 + 12345
+    dashboard_app.query_params.update(
+        {"n_bits": "64", "n_hidden": "4", "operand_a": str(big_a), "operand_b": str(big_b)}
+    )
+    at = run(dashboard_app)
+    assert messages(at, "error") == []
+    table = at.dataframe[0].value
+    assert len(table) == 64
+    a_bits = np.array(table["a"], dtype=np.uint64)
+    assert int(np.sum(a_bits << np.arange(64, dtype=np.uint64))) == big_a
+    assert any(f"{big_a} + {big_b}" in m.value for m in at.markdown)
+
+
+def test_mixed_task_probes_the_chosen_operator(dashboard_app):
+    dashboard_app.query_params.update({"operator": "mixed", "n_bits": "4", "n_hidden": "8"})
+    at = run(dashboard_app)
+    # default operands 13 and 33 do not fit 4-bit add (0..7): reduced modulo 8 when not given in the URL
+    assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("5", "1")
+    run(at.selectbox(key="probe_op").set_value("sub"))
+    assert any("5 - 1" in m.value for m in at.markdown)
+    run(at.text_input(key="operand_a").input("2"))
+    run(at.text_input(key="operand_b").input("3"))
+    assert any("2 - 3" in m.value and "mod 2^4" in m.value for m in at.markdown)
+
+
+# -- settings ---------------------------------------------------------------------------------------------------
+def test_changing_eta_keeps_the_model_and_applies_at_the_next_step(at):
+    run(at.button(key="train").click())
+    theta = session_of(at).trainer.model.theta.copy()
+    run(at.number_input(key="eta").set_value(0.05))
+    session = session_of(at)
+    assert session.trainer.step == 100
+    assert session.trainer.config.eta == 0.05
+    np.testing.assert_array_equal(session.trainer.model.theta, theta)
+    assert any("Learning rate set to 0.05" in m for m in messages(at, "info"))
+    assert at.query_params["eta"] == "0.05"
+
+
+def test_changing_n_hidden_resets_the_model_and_says_so(at):
+    run(at.button(key="train").click())
+    run(at.number_input(key="n_hidden").set_value(16))
+    session = session_of(at)
+    assert session.trainer.step == 0
+    assert session.trainer.model.n_hidden == 16
+    assert any("model reset to step 0" in m for m in messages(at, "info"))
+    assert heatmap_z(at).shape == (16, 8)
+    assert at.query_params["n_hidden"] == "16"
+
+
+MODEL_SETTINGS = [
+    ("n_bits", "number_input", 5, lambda t: t.task.n_bits == 5),
+    ("operator", "selectbox", "xor", lambda t: t.task.op == "xor"),
+    ("variant", "selectbox", "trask", lambda t: t.model.cell == "sigmoid"),
+    ("seed", "number_input", 7, lambda t: t.config.seed == 7),
+    ("batch_size", "number_input", 4, lambda t: t.config.batch_size == 4),
+    ("optimizer", "selectbox", "adam", lambda t: t.config.optimizer == "adam"),
+    ("loss", "selectbox", "bce", lambda t: t.config.loss == "bce"),
+]
+
+
+def test_model_settings_reset_the_model(at):
+    for key, widget, value, check in MODEL_SETTINGS:
+        run(at.button(key="step").click())
+        assert session_of(at).trainer.step == 1
+        run(getattr(at, widget)(key=key).set_value(value))
+        trainer = session_of(at).trainer
+        assert trainer.step == 0 and check(trainer), key
+        assert messages(at, "error") == [], key
+        assert any("model reset to step 0" in m for m in messages(at, "info")), key
+
+
+def test_smaller_width_refits_the_probe_operands(at):
+    run(at.number_input(key="n_bits").set_value(4))
+    assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("5", "1")
+    assert messages(at, "error") == []
+    assert heatmap_z(at).shape == (32, 4)
+
+
+def test_smoothing_and_log_scale_reach_the_chart(at):
+    run(at.button(key="train").click())
+    run(at.slider(key="smoothing").set_value(0.9))
+    run(at.toggle(key="log_y").set_value(True))
+    spec = plotly_spec(at, "error_chart")
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    assert any(t["name"] == "error (smoothed 0.9)" for t in spec["data"])
+    assert at.query_params["smoothing"] == "0.9" and at.query_params["log_y"] == "true"
+
+
+def test_bad_query_params_show_notes_and_use_safe_values(dashboard_app):
+    dashboard_app.query_params.update(
+        {"eta": "nan", "n_hidden": "0", "operator": "pow", "foo": "[x](javascript:alert(1))", "seed": "-1"}
+    )
+    at = run(dashboard_app)
+    warnings = messages(at, "warning")
+    assert len(warnings) == 5
+    for key in ("eta", "n_hidden", "operator", "foo", "seed"):
+        assert any(f"'{key}'" in w for w in warnings)
+    config = session_of(at).trainer.config
+    assert (config.eta, config.n_hidden, config.op, config.seed) == (0.1, 1, "add", 0)
+    assert session_of(at).trainer.step == 0
+    # the hostile text is escaped, never rendered as a link
+    assert not any("](javascript" in w.value for w in at.warning)
+
+
+def test_query_params_reproduce_a_setup(dashboard_app):
+    dashboard_app.query_params.update(
+        {
+            "operator": "sub",
+            "n_bits": "6",
+            "n_hidden": "12",
+            "eta": "0.25",
+            "seed": "3",
+            "operand_a": "40",
+            "operand_b": "2",
+        }
+    )
+    at = run(dashboard_app)
+    assert messages(at, "warning") == []
+    config = session_of(at).trainer.config
+    assert (config.op, config.n_bits, config.n_hidden, config.eta, config.seed) == ("sub", 6, 12, 0.25, 3)
+    assert at.number_input(key="n_hidden").value == 12
+    assert any("40 - 2" in m.value for m in at.markdown)
+
+
+def test_diverging_learning_rate_gives_a_message_not_an_exception(dashboard_app):
+    dashboard_app.query_params.update({"eta": "10000", "steps_per_click": "300"})
+    at = run(dashboard_app)
+    run(at.button(key="train").click())
+    trainer = session_of(at).trainer
+    shown = messages(at, "warning") + messages(at, "error")
+    assert shown, "a far too large learning rate must be reported"
+    assert any("learning rate" in m.lower() for m in shown)
+    assert np.isfinite(trainer.model.theta).all()
+    assert trainer.step > 0
+
+
+def test_training_diverged_keeps_the_rolled_back_model():
+    session = Session({**DEFAULTS})
+    session.train(5)
+    theta = session.trainer.model.theta.copy()
+    session.trainer.model.params["W_out"] = np.full_like(session.trainer.model.params["W_out"], np.nan)
+    outcome = session.train(3)
+    assert outcome.diverged and outcome.steps_done == 0
+    assert session.trainer.step == 5
+    assert session.notices[0].level == "error" and "diverged" in session.notices[0].text
+    assert not np.array_equal(theta, session.trainer.model.theta)  # the NaNs were put there by hand ...
+    assert session.running is False  # ... and Play stops on divergence
+
+
+# -- play ------------------------------------------------------------------------------------------------------
+def test_play_advances_on_reruns_and_pause_stops_it(at):
+    assert at.button(key="play").label == "Play"
+    run(at.button(key="play").click())
+    session = session_of(at)
+    speed = DEFAULTS["demo_speed"]
+    assert session.running and session.trainer.step == speed
+    assert at.button(key="play").label == "Pause"
+    run(at)
+    run(at)
+    assert session_of(at).trainer.step == 3 * speed
+    run(at.button(key="play").click())
+    assert not session_of(at).running
+    step = session_of(at).trainer.step
+    run(at)
+    assert session_of(at).trainer.step == step
+    assert at.button(key="play").label == "Play"
+
+
+def test_demo_speed_sets_the_steps_per_frame(at):
+    run(at.select_slider(key="demo_speed").set_value(5))
+    run(at.button(key="play").click())
+    run(at)
+    assert session_of(at).trainer.step == 10
+
+
+def test_play_stops_by_itself_when_solved(dashboard_app):
+    dashboard_app.query_params.update({"demo_speed": "5000", "stop_when_solved": "true"})
+    at = run(dashboard_app)
+    run(at.button(key="play").click())
+    session = session_of(at)
+    assert not session.running
+    assert session.trainer.solved_at_step is not None
+    assert at.button(key="play").label == "Play"
+
+
+def test_model_change_while_playing_stops_play(at):
+    run(at.button(key="play").click())
+    run(at.number_input(key="n_hidden").set_value(8))
+    assert not session_of(at).running and session_of(at).trainer.step == 0
+
+
+# -- isolation -------------------------------------------------------------------------------------------------
+def test_two_sessions_do_not_share_state(dashboard_app):
+    from streamlit.testing.v1 import AppTest
+
+    first = run(dashboard_app)
+    second = run(AppTest.from_file(dashboard_app._script_path, default_timeout=30))
+    run(first.button(key="step").click())
+    run(first.number_input(key="eta").set_value(0.3))
+    run(second)
+    assert session_of(first) is not session_of(second)
+    assert session_of(first).trainer.step == 1 and session_of(second).trainer.step == 0
+    assert session_of(second).trainer.config.eta == 0.1
+    assert session_of(first).trainer.model.theta is not session_of(second).trainer.model.theta
+
+
+# -- Session on its own ----------------------------------------------------------------------------------------
+def test_session_metrics_deltas_follow_the_shown_values():
+    session = Session()
+    first, previous = session.metrics()
+    assert previous is None and first.step == 0 and np.isnan(first.error)
+    session.train(50)
+    current, previous = session.metrics()
+    assert previous == first and current.step == 50
+    again, previous_again = session.metrics()  # same step: same delta base
+    assert again == current and previous_again == first
+
+
+def test_session_analysis_is_cached_per_step():
+    session = Session({**DEFAULTS, "n_hidden": 6})
+    details = session.details()
+    assert session.details() is details
+    assert details.hidden.shape == (16384, 9, 6)
+    session.train(1)
+    assert session.details() is not details
+
+
+def test_recent_error_and_unit_order_helpers():
+    steps = np.arange(0, 1000, 10)
+    error = np.arange(100, dtype=float)
+    assert recent_error(steps, error, 1000, window=100) == pytest.approx(np.mean(error[-10:]))  # steps 900..990
+    assert recent_error(steps[:1], error[:1], 5000, window=10) == 0.0
+    assert np.isnan(recent_error(np.array([]), np.array([]), 0))
+    np.testing.assert_array_equal(unit_order(np.array([0.1, -0.9, 0.5, np.nan])), [1, 2, 0, 3])
+
+
+def test_update_settings_reports_what_reset_the_model():
+    session = Session()
+    adjusted = session.update_settings({"n_bits": 3})
+    assert adjusted == ["operand_a", "operand_b"]
+    assert session.settings["operand_a"] == str(13 % 4) and session.settings["operand_b"] == str(33 % 4)
+    assert "bit width" in session.notices[0].text
+    version = session.model_version
+    assert session.update_settings({"smoothing": 0.2}) == []
+    assert session.model_version == version
+
+
+def test_session_train_with_progress_reports_between_chunks_and_hits_the_exact_count():
+    session = Session()
+    calls = []
+    outcome = session.train(3000, on_progress=lambda done, total: calls.append((done, total)))
+    assert outcome.steps_done == 3000 and session.trainer.step == 3000 and not outcome.diverged
+    assert calls and all(total == 3000 for _, total in calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and 0 < done[0] and done[-1] < 3000
+
+
+def test_throttled_views_reuse_their_value_for_a_few_frames_only_while_playing():
+    from carrylab.session import PLAYING_REFRESH_FRAMES
+
+    session = Session({**DEFAULTS, "n_hidden": 4})
+    counter = iter(range(1000))
+    assert session.throttled("x", (1,), lambda: next(counter)) == 0
+    assert session.throttled("x", (1,), lambda: next(counter)) == 1  # paused: always fresh
+    session.start()
+    values = []
+    for _ in range(2 * PLAYING_REFRESH_FRAMES):
+        session.play_frame(1, until_solved=False)
+        values.append(session.throttled("x", (1,), lambda: next(counter)))
+    # the value computed while paused is reused up to frame N-1, then refreshed every N frames
+    n = PLAYING_REFRESH_FRAMES
+    assert values == [1] * (n - 1) + [2] * n + [3]
+    assert session.throttled("x", (2,), lambda: -1) == -1  # other inputs (operands): recomputed at once
+
+
+def test_trask_variant_heatmap_uses_the_sigmoid_colour_range(dashboard_app):
+    dashboard_app.query_params.update({"variant": "trask", "n_hidden": "6"})
+    at = run(dashboard_app)
+    main = plotly_spec(at, "hidden_heatmap")["data"][-1]
+    assert (main["zmin"], main["zmax"]) == (0.0, 1.0)
+    z = heatmap_z(at)
+    np.testing.assert_allclose(z, expected_hidden(session_of(at), 13, 33), atol=1e-12)
+    assert z.min() >= 0.0 and z.max() <= 1.0
+
+
+def test_escape_markdown_shows_user_text_literally():
+    from carrylab.views import escape_markdown
+
+    escaped = escape_markdown("[x](javascript:alert(1)) **bold** <b>1</b> $x$ :red[y]")
+    for raw in ("[x](", "**bold**", "<b>", "$x$", ":red["):
+        assert raw not in escaped
+    assert escaped.replace("\\", "") == "[x](javascript:alert(1)) **bold** <b>1</b> $x$ :red[y]"
