@@ -34,7 +34,7 @@ import numpy as np
 from rnn_core import diagnostics as diag
 from rnn_core.encoding import from_bits
 from rnn_core.metrics import PrefixTrie, length_generalisation
-from rnn_core.model import ElmanRNN
+from rnn_core.model import ElmanRNN, activation, sigmoid
 from rnn_core.tasks import OPERATORS, SYMBOLS, Batch, Task, operand_limit
 from rnn_core.train import TrainConfig, Trainer, build_model
 
@@ -306,19 +306,6 @@ def example_set(task: Task) -> tuple[Batch, PrefixTrie | None]:
     return batch, PrefixTrie.build(batch.x, batch.target)
 
 
-def _sigmoid(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Logistic function via tanh: no overflow for large |u|."""
-    out = np.multiply(u, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
-def _activation(cell: str):
-    return np.tanh if cell == "tanh" else _sigmoid
-
-
 def _weights(model: ElmanRNN) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """(W_in, W_rec, b_rec, w_out (H,), b_out) as float64 copies."""
     p = model.params
@@ -337,7 +324,7 @@ def hidden_states(model: ElmanRNN, x: np.ndarray) -> np.ndarray:
     Its own loop rather than ``model.forward``, so the analysis never touches the trainer's work buffers.
     """
     W_in, W_rec, b_rec, _, _ = _weights(model)
-    act = _activation(model.cell)
+    act = activation(model.cell)
     S, T = x.shape[:2]
     h = np.zeros((S, T + 1, model.n_hidden))
     in_proj = x @ W_in + b_rec  # (S, T, H)
@@ -355,7 +342,7 @@ def _output_logits(model: ElmanRNN, batch: Batch, trie: PrefixTrie | None) -> np
     0..t); the per-level states are dropped as soon as the next level is computed.
     """
     W_in, W_rec, b_rec, w_out, b_out = _weights(model)
-    act = _activation(model.cell)
+    act = activation(model.cell)
     N, T = batch.x.shape[:2]
     logits = np.empty((N, T))
     if trie is None:  # targets not determined by prefixes (never for our tasks): plain forward
@@ -612,7 +599,7 @@ def probe_trace(model: ElmanRNN, task: Task, a: int, b: int, op: str | int | Non
     )
     h = hidden_states(model, one.x)  # (1, T+1, H)
     _, _, _, w_out, b_out = _weights(model)
-    prob = _sigmoid(h[0, 1:] @ w_out + b_out)  # (T,)
+    prob = sigmoid(h[0, 1:] @ w_out + b_out)  # (T,)
     pred = (prob >= 0.5).astype(np.float64)
     tracks = {
         "a": one.x[0, :, 0].astype(np.float64),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core.encoding import from_bits
-from rnn_core.model import ElmanRNN
+from rnn_core.model import ElmanRNN, activation
 from rnn_core.tasks import Batch, Task
 
 
@@ -105,7 +105,7 @@ def _trie_forward(model: ElmanRNN, trie: PrefixTrie, dtype, details: bool):
     W_out = np.asarray(p["W_out"][:, 0], dtype=dtype)
     b_out = float(p["b_out"][0])
     in_proj = (trie.patterns.astype(dtype) @ np.asarray(p["W_in"], dtype=dtype)) + np.asarray(p["b_rec"], dtype)
-    act = np.tanh if model.cell == "tanh" else (lambda u, out=None: np.reciprocal(1.0 + np.exp(-u), out=out))
+    act = activation(model.cell)
     H = model.n_hidden
     centre, half_width = (0.0, 1.0) if model.cell == "tanh" else (0.5, 0.5)
     h_prev = np.zeros((1, H), dtype=dtype)

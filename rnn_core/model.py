@@ -48,13 +48,18 @@ class ParamDict(dict):
         view[...] = value
 
 
-def _sigmoid(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def sigmoid(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Logistic function via tanh: exact in float64, no overflow warnings for large |u|."""
     out = np.multiply(u, 0.5, out=out)
     np.tanh(out, out=out)
     out *= 0.5
     out += 0.5
     return out
+
+
+def activation(cell: str):
+    """The hidden layer's activation function for a cell name ("tanh" or "sigmoid"), usable with out=."""
+    return np.tanh if cell == "tanh" else sigmoid
 
 
 class ElmanRNN:
@@ -196,14 +201,14 @@ class ElmanRNN:
         buf = self._buf if self._cache_key == (T, B) else self._buffers(T, B)
         U, Y, HO = buf["U"], buf["Y"], buf["HO"]
         W_cat = self.params.W_cat
-        act = np.tanh if self.cell == "tanh" else _sigmoid
+        act = activation(self.cell)
         dot = np.dot
         for z_t, h_next in buf["steps_fwd"]:
             dot(z_t, W_cat, out=U)
             act(U, out=h_next)
         np.copyto(HO, buf["Z_h1"])
         dot(HO, self.params.W_out_cat, out=Y)  # logits of every step at once, (T, B, n_out)
-        _sigmoid(Y, out=Y)
+        sigmoid(Y, out=Y)
         return buf
 
     def _load_inputs(self, x: np.ndarray) -> tuple[int, int]:
