@@ -4,15 +4,21 @@ Thin glue only: page set-up, the session, the sidebar and control row, and the l
 area is a fragment that reruns on a timer while Play is on (`run_every`, switched off again when
 paused), so charts update several times a second without a blocking loop; a click anywhere still
 interrupts it. The engine is `rnn_core`, the figures `carrylab.charts`, the sections `carrylab.views`.
+Presentation mode (a toggle next to the title) replaces the sidebar and tabs by one page telling the story.
 """
 
 import streamlit as st
 
 from carrylab import views
 from carrylab.session import FRAME_SECONDS, Session, limit_blas_threads
-from carrylab.views import carry_tabs, controls, probe, training
+from carrylab.views import carry_tabs, controls, files, presentation, probe, training
 
-st.set_page_config(page_title="RNN Carry Lab", page_icon="➕", layout="wide")
+st.set_page_config(
+    page_title="RNN Carry Lab",
+    page_icon="➕",
+    layout="wide",
+    initial_sidebar_state=controls.initial_sidebar_state(),
+)
 limit_blas_threads()
 
 # Tabs of the live area, first one open by default. A new view: one module in carrylab/views, one line here.
@@ -22,21 +28,32 @@ VIEWS: list[views.View] = [
 ]
 
 
-def live_area(session: Session) -> None:
-    """Metrics, notices and the tabs; trains one frame first while playing."""
+def live_area(session: Session, presenting: bool) -> None:
+    """Metrics, notices and the tabs (or the live part of the presentation); trains one frame first while playing."""
     if session.running and session.play_frame(
         int(session.settings["demo_speed"]), until_solved=bool(session.settings["stop_when_solved"])
     ):
         st.rerun()  # playing stopped (solved or diverged): redraw the Play button, stop the timer
     views.render_notices(session)
     training.render_metrics(session)
-    views.render_tabs(session, VIEWS)
+    if presenting:
+        presentation.render_live(session)
+    else:
+        views.render_tabs(session, VIEWS)
     controls.sync_url(session)
 
 
 session = controls.session_from_url()
-st.title("RNN Carry Lab")
-controls.render_sidebar(session)
-st.caption(controls.operator_caption(session))
+presenting = controls.presentation_mode(session)
+if presenting:
+    presentation.apply_style()
+else:
+    sidebar_end = controls.render_sidebar(session)
+controls.render_header(session, "RNN Carry Lab")
 controls.render_controls(session)
-st.fragment(live_area, run_every=FRAME_SECONDS if session.running else None)(session)
+st.fragment(live_area, run_every=FRAME_SECONDS if session.running else None)(session, presenting)
+if presenting:
+    presentation.render_story(session, VIEWS)
+else:
+    with sidebar_end:
+        files.render(session)

@@ -18,6 +18,7 @@ and call its methods. Rules it follows (see ../shared/STREAMLIT.md):
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -32,9 +33,14 @@ from carrylab.settings import (
     changed_settings,
     config_from_settings,
     fit_operand,
+    matching_preset,
+    preset_settings,
     probe_operator,
+    settings_from_config,
 )
+from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from rnn_core.metrics import Evaluation
+from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import Trainer, TrainingDiverged
 
@@ -109,6 +115,17 @@ class ProbeResult:
         return SYMBOLS[self.op]
 
 
+def checkpoint_summary(trainer: Trainer) -> str:
+    """'add, 8 bits, step 1000': what a checkpoint holds, for messages."""
+    config = trainer.config
+    return f"{config.op}, {config.n_bits} bit{'s' if config.n_bits != 1 else ''}, step {trainer.step}"
+
+
+def checkpoint_file_name(trainer: Trainer) -> str:
+    """'carrylab_add_8bit_step1000.npz'."""
+    return f"carrylab_{trainer.config.op}_{trainer.config.n_bits}bit_step{trainer.step}.npz"
+
+
 def limit_blas_threads() -> None:
     """Use one BLAS thread: the matrices are small, and on a busy 2-core machine extra BLAS threads make
     training and evaluation several times slower. No-op when threadpoolctl is not installed."""
@@ -165,6 +182,7 @@ class Session:
 
     def __init__(self, settings: Mapping | None = None):
         self.settings: dict = {**DEFAULTS, **(settings or {})}  # every setting's current value
+        self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
         self.trainer = Trainer(config_from_settings(self.settings))
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
         self.running = False  # Play/Pause
@@ -176,6 +194,10 @@ class Session:
         self._previous: MetricValues | None = None  # metrics shown before those (for deltas)
         self.frames = 0  # live frames played so far (for throttled views)
         self._throttled: dict[str, tuple[int, tuple, object]] = {}  # name -> (frame, key, value)
+        # Held while the trainer changes (a training chunk) and while a checkpoint is written: a download's
+        # data callback runs on a thread of its own, possibly during a live frame.
+        self.lock = threading.RLock()
+        self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
 
     # -- settings ----------------------------------------------------------------------------------------
     def config_settings(self) -> dict:
@@ -196,6 +218,7 @@ class Session:
                 self.notices = [Notice("error", f"Settings not applied: {exc}")]
                 return adjusted
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+            merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
             self._replace_trainer(trainer)
             labels = ", ".join(SETTINGS[name].label.lower() for name in reset)
@@ -211,6 +234,10 @@ class Session:
                 self.notices = [
                     Notice("info", f"Learning rate set to {merged['eta']:g} from step {self.trainer.step + 1}.")
                 ]
+        if eta_changed or merged["preset"] != self.settings["preset"]:
+            # the preset names the configuration: a new learning rate may leave it (a preset is chosen with
+            # apply_preset; a preset name arriving here is only kept if the configuration is that preset's)
+            merged["preset"] = matching_preset(merged, merged["preset"])
         adjusted = self._fit_operands(merged, ("probe_op",)) if merged != self.settings else []
         self.settings = merged
         return adjusted
@@ -233,6 +260,48 @@ class Session:
         """Re-initialise the model from the seed (same settings); stops playing."""
         self._replace_trainer(Trainer(config_from_settings(self.settings)))
         self.notices = [Notice("info", f"Model reset to step 0 (seed {self.settings['seed']}).")]
+
+    def apply_preset(self, key: str) -> None:
+        """Set every config setting to the preset's (unknown key: an error notice, nothing changes), reset the
+        model, and refit the probe operands to the new width. Display settings (demo speed, ...) are kept."""
+        if key not in PRESETS:
+            self.notices = [Notice("error", f"Unknown preset {str(key)[:40]!r}: nothing changed.")]
+            return
+        merged = {**self.settings, **preset_settings(key)}
+        try:
+            trainer = Trainer(config_from_settings(merged))
+        except ValueError as exc:  # the table is tested, so this is a safety net
+            self.notices = [Notice("error", f"Preset not applied: {exc}")]
+            return
+        self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+        self.settings = merged
+        self._replace_trainer(trainer)
+        preset = PRESETS[key]
+        self.notices = [Notice("info", f"Preset {preset.label}: {preset.description} Model reset to step 0.")]
+
+    def load_checkpoint_bytes(self, data: bytes, name: str = "checkpoint") -> bool:
+        """Replace the trainer with the one saved in a checkpoint (.npz bytes from an upload); its config becomes
+        the settings. Anything wrong with the file: an error notice, and the model, history and settings stay as
+        they were. Returns True when loaded."""
+        shown = "".join(ch if ch.isprintable() else "?" for ch in str(name)[:60])
+        try:
+            trainer = load_checkpoint(data).to_trainer()
+        except (CheckpointError, ValueError, OSError, MemoryError) as exc:
+            reason = str(exc).strip().rstrip(".") or type(exc).__name__
+            self.notices = [Notice("error", f"Could not load {shown}: {reason}. The model was not changed.")]
+            return False
+        merged = {**self.settings, **settings_from_config(trainer.config)}
+        merged["preset"] = matching_preset(merged, merged["preset"])
+        self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+        self.settings = merged
+        self._replace_trainer(trainer)
+        self.notices = [Notice("success", f"Loaded checkpoint: {checkpoint_summary(trainer)}.")]
+        return True
+
+    def checkpoint_bytes(self) -> bytes:
+        """The current trainer as a checkpoint (.npz bytes); safe to call from a download's own thread."""
+        with self.lock:
+            return checkpoint_bytes(self.trainer)
 
     def _replace_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer  # built completely before it is assigned
@@ -270,7 +339,8 @@ class Session:
         while trainer.step - start < n_steps:
             began = time.perf_counter()
             try:
-                report = trainer.train(min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved)
+                with self.lock:
+                    report = trainer.train(min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved)
             except TrainingDiverged as exc:
                 self.running = False
                 self.notices.append(Notice("error", str(exc)))

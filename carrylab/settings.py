@@ -20,7 +20,9 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from urllib.parse import urlencode
 
+from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, operand_limit
 from rnn_core.train import TrainConfig
 
@@ -42,6 +44,7 @@ class Setting:
     bounds: (lo, hi) for int/float; options: the allowed values of an int shown as a select slider
     (parsed values snap to the nearest one); choices: the allowed strings of a choice.
     config_field: the `TrainConfig` field it sets, or None for display-only settings.
+    url_text: how a bool is written into the URL, (true, false) (reading accepts any of 1/0, true/false, ...).
     """
 
     name: str
@@ -53,6 +56,7 @@ class Setting:
     choices: tuple[str, ...] = ()
     options: tuple[int, ...] = ()
     config_field: str | None = None
+    url_text: tuple[str, str] = ("true", "false")
 
 
 def _config_setting(name: str, field: str, label: str, help: str) -> Setting:
@@ -67,7 +71,20 @@ def _config_setting(name: str, field: str, label: str, help: str) -> Setting:
 
 DEMO_SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
+CUSTOM_PRESET = "custom"  # the preset value when the configuration is no declared preset's
+PRESET_CHOICES: tuple[str, ...] = (*PRESETS, CUSTOM_PRESET)
+
 SETTINGS_LIST: tuple[Setting, ...] = (
+    # -- the preset: a name for a whole configuration (rnn_core.presets.PRESETS); choosing one sets every
+    # config setting, and changing a config setting afterwards turns it into "custom" ----------------------
+    Setting(
+        "preset",
+        "choice",
+        "seed_post",
+        "Preset",
+        "A named configuration: choosing one sets every task, model and training setting and resets the model.",
+        choices=PRESET_CHOICES,
+    ),
     # -- the task and the model (changing any of these except eta rebuilds the model) ------------------
     _config_setting(
         "operator",
@@ -98,6 +115,25 @@ SETTINGS_LIST: tuple[Setting, ...] = (
         "elman: tanh units with biases (the post); trask: sigmoid units, no biases.",
     ),
     _config_setting("seed", "seed", "Random seed", "Seeds the weights and the order of the examples."),
+    _config_setting(
+        "rng",
+        "rng",
+        "Random generator",
+        "pcg64: numpy's default_rng(seed); legacy: a RandomState(seed) of this session's own, as in Trask's "
+        "tutorial (never the global numpy state).",
+    ),
+    _config_setting(
+        "dtype", "dtype", "Arithmetic", "float64, or float32 for faster training of large nets (less exact)."
+    ),
+    _config_setting(
+        "eval_every", "eval_every", "Evaluate every (steps)", "Steps between the exhaustive evaluations (accuracy)."
+    ),
+    _config_setting(
+        "snapshot_every",
+        "snapshot_every",
+        "Snapshot every (steps)",
+        "Steps between saved weight snapshots for the filmstrip (doubles when the snapshot budget is full).",
+    ),
     # -- training controls -----------------------------------------------------------------------------
     Setting("steps_per_click", "int", 1000, "Steps per click", "How many steps 'Train' runs.", bounds=(1, 100_000)),
     Setting(
@@ -123,6 +159,14 @@ SETTINGS_LIST: tuple[Setting, ...] = (
         bounds=(0.0, 0.99),
     ),
     Setting("log_y", "bool", False, "Log-scale error"),
+    Setting(
+        "presentation",
+        "bool",
+        False,
+        "Presentation mode",
+        "For a projector: hides the settings, enlarges text and charts, and shows the whole story on one page.",
+        url_text=("1", "0"),
+    ),
     Setting("operand_a", "operand", "13", "a", "First operand (a whole number)."),
     Setting("operand_b", "operand", "33", "b", "Second operand (a whole number)."),
     Setting(
@@ -263,7 +307,7 @@ def parse_query_params(params: Mapping[str, str | Sequence[str]]) -> tuple[dict,
 def format_value(setting: Setting, value) -> str:
     """The canonical query-parameter text of a valid value."""
     if setting.kind == "bool":
-        return "true" if value else "false"
+        return setting.url_text[0] if value else setting.url_text[1]
     if setting.kind == "float":
         return repr(float(value))
     if setting.kind == "int":
@@ -349,3 +393,50 @@ def fit_operand(text: str, op: str, n_bits: int) -> str:
     if not (stripped.isascii() and stripped.isdigit()):
         return stripped
     return str(int(stripped) % operand_limit(op, n_bits))
+
+
+# -- presets, checkpoints and links -------------------------------------------------------------------------
+def settings_from_config(config: TrainConfig) -> dict:
+    """The config settings (name -> value) that reproduce `config` through `config_from_settings`."""
+    return {name: getattr(config, SETTINGS[name].config_field) for name in CONFIG_SETTINGS}
+
+
+def preset_settings(key: str) -> dict:
+    """Every config setting of a declared preset, plus the preset's own key (KeyError for an unknown key)."""
+    return {**settings_from_config(PRESETS[key].make_config()), "preset": key}
+
+
+def matching_preset(settings: Mapping, prefer: str | None = None) -> str:
+    """The preset whose configuration the settings hold: `prefer` if it matches (two presets may share a
+    configuration, e.g. seed_post and long_numbers), else the first declared one that does, else "custom"."""
+    try:
+        config = config_from_settings(settings)
+    except ValueError:
+        return CUSTOM_PRESET
+    candidates = ([prefer] if prefer in PRESETS else []) + list(PRESETS)
+    for key in candidates:
+        if PRESETS[key].make_config() == config:
+            return key
+    return CUSTOM_PRESET
+
+
+def with_preset_base(settings: Mapping, given: Sequence[str] = ()) -> dict:
+    """Settings parsed from a URL, with the URL's preset as the base: the config settings not `given` in the URL
+    take the preset's values (so `?preset=trask` alone opens the whole Trask configuration), those given win.
+    Then the preset is renamed to whichever preset the result matches ("custom" if none)."""
+    out = dict(settings)
+    key = out.get("preset", DEFAULTS["preset"])
+    if key in PRESETS:
+        base = preset_settings(key)
+        out.update({name: value for name, value in base.items() if name in CONFIG_SETTINGS and name not in given})
+    out["preset"] = matching_preset(out, key)
+    return out
+
+
+def share_url(base_url: str | None, settings: Mapping) -> str:
+    """A full link that reproduces the settings: `base_url` (query and anchor dropped) + the non-default settings.
+
+    base_url: the app's address as the browser sees it (st.context.url); None falls back to localhost."""
+    base = (base_url or "http://localhost:8501/").split("#", 1)[0].split("?", 1)[0]
+    query = urlencode(to_query_params(settings))
+    return f"{base}?{query}" if query else base

@@ -2,8 +2,8 @@
 
 AppTest cannot draw Plotly charts, fire `run_every` timers or read the browser's console, so these tests
 check what only a browser shows: the charts draw, the page logs no errors, Play keeps updating the page
-until Pause, and a shared link restores its settings. The training test saves the README screenshot
-to docs/screenshot.png.
+until Pause, a shared link restores its settings, and presentation mode fits a 1280x720 projector. The
+training test saves the README screenshot to docs/screenshot.png, the presentation test docs/presentation.png.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
+PRESENTATION_SCREENSHOT = ROOT / "docs" / "presentation.png"
 TIMEOUT_MS = 60_000
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 PLOTS_DRAWN = """() => {
@@ -125,3 +126,37 @@ def test_a_shared_link_restores_its_settings(page, streamlit_server):
     wait_idle(page)
     assert "77 + 33 = " in page.locator('[data-testid="stApp"]').inner_text().replace("\n", " ")
     assert page.console_errors == []
+
+
+def test_presentation_mode_fits_a_1280x720_projector(chromium, streamlit_server):
+    """The first screen of presentation mode holds the controls, the numbers and the error curve; no sidebar."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{streamlit_server.url}/?presentation=1&demo_speed=5", timeout=TIMEOUT_MS)
+        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+        wait_idle(page)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.count() == 0 or not sidebar.first.is_visible()
+        assert page.locator(".st-key-n_hidden").count() == 0  # no settings widgets at all
+
+        page.locator(".st-key-train button").first.click()
+        page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
+        wait_idle(page)
+        for key in ("step", "train", "play", "reset", "demo_speed", "presentation"):
+            box = page.locator(f".st-key-{key}").first.bounding_box()
+            assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 720, (key, box)
+        chart = page.locator(".st-key-error_chart").first.bounding_box()
+        assert chart is not None and chart["y"] + 0.9 * chart["height"] <= 720, chart  # most of the curve shows
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.mouse.move(5, 5)  # no hover tooltip in the picture
+        page.wait_for_timeout(500)
+        PRESENTATION_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(PRESENTATION_SCREENSHOT))  # the first screen, as the audience sees it
+        assert PRESENTATION_SCREENSHOT.stat().st_size > 20_000
+        assert errors == []
+    finally:
+        context.close()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from carrylab.session import Session
+from carrylab.settings import SETTINGS
 
 Renderer = Callable[[Session], None]
 View = tuple[str, Sequence[Renderer]]  # (tab label, renderers drawn in that tab, top to bottom)
@@ -29,6 +30,14 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 def escape_markdown(text: str) -> str:
     """Text shown literally by st.markdown-based elements (no links, emphasis or HTML from user input)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def push_settings(session: Session) -> None:
+    """Put every setting's value into its widget's state. Only from a callback or before the widgets are drawn
+    (Streamlit refuses to change a widget's value after it was drawn in the same run): after a preset or a
+    checkpoint replaced the whole configuration."""
+    for name in SETTINGS:
+        st.session_state[name] = session.settings[name]
 
 
 def render_notices(session: Session) -> None:

@@ -3,8 +3,11 @@
 Why here: widgets are built from the declarations in `carrylab.settings` (one place for names,
 ranges and defaults), so the sidebar, the URL and the engine cannot disagree. The flow per run:
 1. first run of a browser session: query parameters -> validated settings -> widget state (notes
-   about bad parameters become warnings on the page);
+   about bad parameters become warnings on the page); a `preset` parameter is the base of the
+   configuration, the parameters given explicitly override it;
 2. sidebar widgets -> `Session.update_settings` (model reset or new learning rate, with a notice);
+   the preset selector is drawn at the top of the sidebar but last, so that it names the configuration
+   the widgets produced ("custom" when it is no preset's). Not drawn at all in presentation mode;
 3. the control row: Step / Train N / Play-Pause / Reset, demo speed, stop when solved; training
    runs here, before the charts are drawn, in chunks with a progress bar for long runs;
 4. at the end of each run the non-default settings are written back to the URL.
@@ -26,17 +29,24 @@ from carrylab.settings import (
     Setting,
     fit_operand,
     parse_query_params,
+    parse_value,
     probe_operator,
     to_query_params,
+    with_preset_base,
 )
-from carrylab.views import escape_markdown
+from carrylab.views import escape_markdown, presets
 from rnn_core.tasks import SYMBOLS
 
 PROGRESS_AFTER_SECONDS = 0.4  # a "Train N steps" run shows a progress bar once it has taken this long
 # Number-input display per float setting: (printf format, +/- step).
 _FLOAT_INPUT = {"eta": ("%g", 0.01), "momentum": ("%.3f", 0.01), "clip": ("%g", 0.5)}
 _SLIDERS = {"smoothing": 0.01}
-_CHOICE_LABELS = {"mixed": "mixed (all five)", **{op: f"{op} ({sym})" for op, sym in SYMBOLS.items()}}
+_CHOICE_LABELS = {
+    "mixed": "mixed (all five)",
+    **{op: f"{op} ({sym})" for op, sym in SYMBOLS.items()},
+    "pcg64": "pcg64 (default_rng)",
+    "legacy": "legacy (RandomState)",
+}
 
 
 # -- session and URL ---------------------------------------------------------------------------------------
@@ -50,6 +60,7 @@ def session_from_url() -> Session:
         return st.session_state[STATE_KEY]
     params = _query_params()
     settings, notes = parse_query_params(params)
+    settings = with_preset_base(settings, given=list(params))  # ?preset=trask alone: the whole Trask setup
     for name in ("operand_a", "operand_b"):  # default operands that do not fit the linked width: reduce them
         if name not in params:
             settings[name] = fit_operand(settings[name], probe_operator(settings), int(settings["n_bits"]))
@@ -57,7 +68,28 @@ def session_from_url() -> Session:
     session.notices = [Notice("warning", note) for note in notes]
     for name, value in session.settings.items():
         st.session_state[name] = value
+    if "preset" in params:  # a link to a preset opens its view
+        presets.open_view(session.settings["preset"])
     return session
+
+
+def initial_sidebar_state() -> str:
+    """The sidebar's state when the page opens: collapsed in presentation mode (the session's setting, else the
+    URL's), else "auto"."""
+    session = st.session_state.get(STATE_KEY)
+    if isinstance(session, Session):
+        on = bool(st.session_state.get("presentation", session.settings["presentation"]))
+    else:
+        raw = st.query_params.get_all("presentation")
+        on = bool(raw) and parse_value(SETTINGS["presentation"], raw[-1])[0] is True
+    return "collapsed" if on else "auto"
+
+
+def presentation_mode(session: Session) -> bool:
+    """Whether presentation mode is on, from its toggle's value (read first: it decides whether the sidebar is drawn;
+    the toggle itself is drawn next to the title, by render_header)."""
+    read_widgets(session, ("presentation",))
+    return bool(session.settings["presentation"])
 
 
 def sync_url(session: Session) -> None:
@@ -105,9 +137,11 @@ def read_widgets(session: Session, names: Iterable[str]) -> None:
         st.session_state[name] = session.settings[name]
 
 
-def render_sidebar(session: Session) -> None:
-    """Task, model and training settings. A task/model change resets the model; eta applies at once."""
+def render_sidebar(session: Session):
+    """The preset, then task, model and training settings. A task/model change resets the model; eta applies at
+    once. Returns an empty sidebar container at the bottom, for sections drawn at the end of the run."""
     with st.sidebar:
+        top = st.container()
         st.header("Task and model")
         for name in ("operator", "n_bits", "n_hidden", "variant"):
             setting_widget(SETTINGS[name], session)
@@ -118,11 +152,17 @@ def render_sidebar(session: Session) -> None:
             momentum_used = st.session_state.get("optimizer", session.settings["optimizer"]) == "momentum"
             setting_widget(SETTINGS["momentum"], session, disabled=not momentum_used)
             setting_widget(SETTINGS["clip"], session)
+            for name in ("rng", "dtype", "eval_every", "snapshot_every"):
+                setting_widget(SETTINGS[name], session)
         st.caption(
             "Changing a task or model setting resets the model to step 0; a new learning rate applies "
             "from the next step. The page URL holds every setting: copy it to share this setup."
         )
+        bottom = st.container()
     read_widgets(session, [s.name for s in SETTINGS.values() if s.config_field] + ["steps_per_click"])
+    with top:  # drawn last: it names the configuration the widgets above have just produced
+        presets.render(session)
+    return bottom
 
 
 # -- the control row -----------------------------------------------------------------------------------------
@@ -135,7 +175,9 @@ def render_controls(session: Session) -> None:
         f"Train {n_steps:,} steps",
         key="train",
         icon=":material/fast_forward:",
-        help="Change the number in the sidebar (steps per click).",
+        help="Change the number in the sidebar (steps per click)."
+        if not session.settings["presentation"]
+        else "The number is set in the sidebar (steps per click): turn presentation mode off to change it.",
     )
     row.button(
         "Pause" if session.running else "Play",
@@ -188,6 +230,15 @@ def _train_with_progress(session: Session, n_steps: int, until_solved: bool) -> 
 
     session.train(n_steps, until_solved=until_solved, on_progress=progress)
     slot.empty()
+
+
+def render_header(session: Session, title: str) -> None:
+    """The page title with the presentation-mode toggle on its right, and the one-line task description."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.title(title, width="stretch")
+    setting_widget(SETTINGS["presentation"], session, container=row)
+    read_widgets(session, ("presentation",))
+    st.caption(operator_caption(session))
 
 
 def operator_caption(session: Session) -> str:

@@ -19,8 +19,38 @@ from carrylab import charts
 from carrylab.session import ProbeResult, Session
 from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
+from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
-from carrylab.views.training import PLOTLY_CONFIG
+from carrylab.views.training import PLOTLY_CONFIG, enlarge, presenting
+
+TABLE_EXPLANATION = (
+    "**What is drawn**: the net adding one example, one row per time step. The numbers are fed in least "
+    "significant bit first, so row t holds bit t of a and of b (the inputs at step t), the true *carry in* from "
+    "bit t - 1, the *target* (bit t of the right answer), the net's probability *P(y=1)* that this bit is 1, and "
+    "its *prediction* (1 if P(y=1) >= 0.5).\n\n"
+    "**What to look for**: while it learns, the net first gets the rows with carry in = 0 right (it answers "
+    "a XOR b) and misses rows with carry in = 1; a net that holds the carry gets every row right, with "
+    "probabilities near 0 or 1.\n\n"
+    "**The math**: the target bit is a_t XOR b_t XOR c_t, where c_t is the carry in; the net cannot see c_t, "
+    "it has to remember it from the previous step in its hidden state."
+)
+HEATMAP_EXPLANATION = (
+    "**What is drawn**: one column per bit (time step), least significant first. The rows on top are the "
+    "inputs a and b, the true *carry out* of that bit, the target, the output probability and the prediction. "
+    "Below them, every hidden unit's value after reading that bit: red is positive, blue negative, white 0 "
+    "(for the tanh cell; the Trask variant's sigmoid units run from 0 to 1).\n\n"
+    "**What to look for**: a row whose colour flips exactly where the *carry out* track does: that unit holds "
+    "the carry. Turn on *Order units by carry correlation* to move it to the top (marked ★). Before training "
+    "the colours are a noisy echo of the inputs.\n\n"
+    "**The math**: h_t = tanh(x_t W_in + h_(t-1) W_rec + b_rec) with h_0 = 0, where x_t = (a_t, b_t) are the two "
+    "input bits; the output is y_t = sigmoid(h_t W_out + b_out). The same weights are used at every step, and "
+    "h_(t-1) is the only way anything about earlier bits reaches step t, so the carry must live there."
+)
+# Presentation mode: a small net's heatmap grows by this factor up to about one 720-pixel screen; a large net's
+# (32 units: 1,140 pixels) is already taller than the screen and keeps its height.
+PRESENTATION_HEATMAP_GROWTH = 1.3
+PRESENTATION_HEATMAP_MAX = 700
+PRESENTATION_HEATMAP_FONT_SIZE = 18
 
 _TABLE_CONFIG = {
     "bit": st.column_config.NumberColumn("bit t", help="Time step = bit position, least significant first."),
@@ -85,7 +115,17 @@ def _probe_and_heatmap(session: Session, a: int, b: int, op: str):
     result = session.probe(a, b, op)
     order = session.unit_order(fresh=not session.running) if session.settings["order_units"] else None
     order_key = "none" if order is None else ",".join(map(str, order.tolist()))
-    figure = session.cached(f"hidden_heatmap:{a}:{b}:{op}:{order_key}", lambda: _heatmap(session, result, order))
+    large = presenting(session)
+
+    def build():
+        figure = _heatmap(session, result, order)
+        if not large:
+            return figure
+        natural = int(figure.layout.height)  # about 26 pixels per row: enough for a label at font size 18
+        height = max(natural, min(int(natural * PRESENTATION_HEATMAP_GROWTH), PRESENTATION_HEATMAP_MAX))
+        return enlarge(figure, height, font_size=PRESENTATION_HEATMAP_FONT_SIZE)
+
+    figure = session.cached(f"hidden_heatmap:{a}:{b}:{op}:{order_key}:{large}", build)
     return result, order, figure
 
 
@@ -109,7 +149,9 @@ def render(session: Session) -> None:
     if operands is None:
         return
     result, order, figure = session.throttled(
-        "probe", (*operands, bool(session.settings["order_units"])), lambda: _probe_and_heatmap(session, *operands)
+        "probe",
+        (*operands, bool(session.settings["order_units"]), presenting(session)),
+        lambda: _probe_and_heatmap(session, *operands),
     )
     st.markdown(result_line(result, n_bits))
     table = charts.bit_table(result.a_bits, result.b_bits, result.carry_in, result.target, result.prob, result.pred)
@@ -119,8 +161,10 @@ def render(session: Session) -> None:
         "One row per time step, least significant bit first. The carry into bit t is what the hidden state "
         "after bit t - 1 has to remember."
     )
+    explain(TABLE_EXPLANATION)
     if session.settings["order_units"] and order is None:
         st.info("Ordering by carry correlation needs rnn_core.diagnostics; units are in index order.")
     st.plotly_chart(figure, key="hidden_heatmap", width="stretch", theme=None, config=PLOTLY_CONFIG)
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
+    explain(HEATMAP_EXPLANATION)

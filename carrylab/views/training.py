@@ -15,10 +15,15 @@ import streamlit as st
 from carrylab import charts
 from carrylab.session import RECENT_WINDOW, Session
 from carrylab.settings import SETTINGS
+from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
 
 # Plotly toolbar: keep zoom/pan/reset and the PNG export; no logo, no editing.
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+ERROR_HEIGHT = 420
+# Presentation mode (a projector, read from the back of a room): taller charts, larger chart fonts.
+PRESENTATION_ERROR_HEIGHT = 430
+PRESENTATION_FONT_SIZE = 20
 
 
 def _delta(value: float, previous: float | None, fmt: str) -> str | None:
@@ -64,7 +69,16 @@ def render_metrics(session: Session) -> None:
     )
 
 
-def _error_figure(session: Session, smoothing: float, log_y: bool):
+def presenting(session: Session) -> bool:
+    return bool(session.settings["presentation"])
+
+
+def enlarge(figure, height: int, font_size: int = PRESENTATION_FONT_SIZE):
+    """A figure for presentation mode: taller, larger fonts (on the caller's own copy)."""
+    return figure.update_layout(height=height, font={"size": font_size})
+
+
+def _error_figure(session: Session, smoothing: float, log_y: bool, presentation: bool):
     trainer = session.trainer
     steps, error = trainer.steps_log.arrays()
     figure = charts.error_figure(
@@ -77,17 +91,47 @@ def _error_figure(session: Session, smoothing: float, log_y: bool):
         solved_step=trainer.solved_at_step,
         max_points=1000,  # per line; more than one point per pixel of a laptop-wide chart
     )
-    return figure.update_layout(height=420)
+    return enlarge(figure, PRESENTATION_ERROR_HEIGHT) if presentation else figure.update_layout(height=ERROR_HEIGHT)
+
+
+def explanation(session: Session) -> str:
+    """The "What am I looking at?" text of the error chart."""
+    loss = (
+        "E = 0.5 * sum over the bits of (y_t - target_t)^2, the squared error of the output probabilities"
+        if session.settings["loss"] == "mse"
+        else "E = - sum over the bits of [target_t log y_t + (1 - target_t) log(1 - y_t)] (binary cross-entropy)"
+    )
+    return (
+        "**What is drawn**: the training error of every step (faint) and its moving average (bold; the smoothing "
+        "slider sets how much), against the training step. The dotted line (right axis) is the accuracy: the "
+        f"share of all pairs the net answers right in every bit, measured every {session.settings['eval_every']} "
+        "steps; a vertical line marks the step where it first reached 100 %.\n\n"
+        "**What to look for**: a plateau, then a sudden drop. On the plateau the net only gets the bits that need "
+        "no carry (it answers a XOR b); the drop is the moment a hidden unit starts holding the carry, and the "
+        "accuracy jumps to 100 % soon after. A curve that rises or jumps to a high value means the learning rate "
+        "is too large.\n\n"
+        f"**The math**: each step shows the net {session.settings['batch_size']} example(s) and measures {loss}, "
+        "where y_t = sigmoid(h_t W_out + b_out) is the output for bit t; backpropagation through time then moves "
+        "every weight a little against the gradient of E (by the learning rate times the gradient, for SGD)."
+    )
 
 
 def render(session: Session) -> None:
-    """The error chart (key `error_chart`) with its smoothing and log-scale controls."""
-    cols = st.columns([3, 1], vertical_alignment="bottom")
+    """The error chart (key `error_chart`) with its smoothing and log-scale controls (below the chart in
+    presentation mode, where the chart should fill the first screen)."""
+    large = presenting(session)
+    first, second = st.container(), st.container()
+    controls, chart = (second, first) if large else (first, second)
+    cols = controls.columns([3, 1], vertical_alignment="bottom")
     setting_widget(SETTINGS["smoothing"], session, container=cols[0])
     setting_widget(SETTINGS["log_y"], session, container=cols[1])
     read_widgets(session, ("smoothing", "log_y"))
 
     smoothing, log_y = float(session.settings["smoothing"]), bool(session.settings["log_y"])
-    figure = session.cached(f"error_figure:{smoothing}:{log_y}", lambda: _error_figure(session, smoothing, log_y))
-    st.plotly_chart(figure, key="error_chart", width="stretch", theme=None, config=PLOTLY_CONFIG)
-    st.caption(charts.CAPTIONS["error_figure"])
+    figure = session.cached(
+        f"error_figure:{smoothing}:{log_y}:{large}", lambda: _error_figure(session, smoothing, log_y, large)
+    )
+    chart.plotly_chart(figure, key="error_chart", width="stretch", theme=None, config=PLOTLY_CONFIG)
+    with chart:
+        st.caption(charts.CAPTIONS["error_figure"])
+        explain(explanation(session))
