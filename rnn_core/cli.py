@@ -17,6 +17,7 @@ This is the only module of ``rnn_core`` that prints.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -35,6 +36,9 @@ PROG = "python -m rnn_core"
 DEFAULT_STEPS = 5001  # the post's n_learn
 DEFAULT_INTERVAL = 500  # the post's interval
 DEFAULT_EVAL_BITS = (8, 16, 32, 64)
+MAX_STEPS = 10**9  # --steps (hours of training; more is a typo, and the log's schedule must stay lazy)
+MAX_SAMPLES = 100_000  # eval --samples: random pairs per width, all evaluated at once
+TRAIN_CHUNK = 100_000  # steps per Trainer.train call (it allocates 8 bytes per step of the call)
 # --flag -> TrainConfig field; None defaults mean "not given" (the preset's or the post's value is kept).
 CONFIG_FLAGS = {
     "op": "op",
@@ -56,14 +60,16 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {' '.join(str(message).split())}\n")
 
 
-def _whole(min_value: int):
+def _whole(min_value: int, max_value: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
         if value < min_value:
-            raise argparse.ArgumentTypeError(f"must be at least {min_value}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be at least {min_value}, got {str(value)[:40]}")
+        if max_value is not None and value > max_value:
+            raise argparse.ArgumentTypeError(f"must be at most {max_value}, got {str(value)[:40]}")
         return value
 
     return parse
@@ -91,7 +97,9 @@ def build_parser() -> OneLineParser:
     train.add_argument("--loss", help="mse | bce (default mse)")
     train.add_argument("--variant", help="elman | trask (default elman)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
-    train.add_argument("--steps", type=_whole(0), help=f"training steps (default {DEFAULT_STEPS}, or the preset's)")
+    train.add_argument(
+        "--steps", type=_whole(0, MAX_STEPS), help=f"training steps (default {DEFAULT_STEPS}, or the preset's)"
+    )
     train.add_argument("--interval", type=_whole(1), help=f"log every N steps (default {DEFAULT_INTERVAL})")
     train.add_argument("--until-solved", action="store_true", help="stop at the first step every pair is right")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz) at the end")
@@ -101,7 +109,9 @@ def build_parser() -> OneLineParser:
     ev = commands.add_parser("eval", help="accuracy of a checkpoint at several widths")
     ev.add_argument("checkpoint", help="a checkpoint written by train --save or the dashboard")
     ev.add_argument("--bits", type=int, nargs="+", default=list(DEFAULT_EVAL_BITS), help="widths to test, 1..64")
-    ev.add_argument("--samples", type=_whole(1), default=1000, help="random pairs per width (default 1000)")
+    ev.add_argument(
+        "--samples", type=_whole(1, MAX_SAMPLES), default=1000, help="random pairs per width (default 1000)"
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     return parser
 
@@ -166,13 +176,15 @@ def run_training(
     """
     seconds = 0.0
     log_steps = range(1, steps + 1, interval)  # trainer.step right after step index 0, interval, ...
-    for target in [*log_steps, steps] if steps not in log_steps else log_steps:
+    targets = log_steps if steps in log_steps else itertools.chain(log_steps, (steps,))  # lazy: steps may be 1e9
+    for target in targets:
         is_log = target in log_steps
         n_plain = target - trainer.step - (1 if is_log else 0)
         reports = []
         t0 = time.perf_counter()
-        if n_plain > 0:
-            reports.append(trainer.train(n_plain, until_solved=until_solved))
+        while n_plain > 0 and not (reports and reports[-1].stopped_early):  # bounded calls: bounded memory
+            reports.append(trainer.train(min(n_plain, TRAIN_CHUNK), until_solved=until_solved))
+            n_plain -= reports[-1].steps_done
         if is_log and not (reports and reports[-1].stopped_early):
             theta_before = trainer.model.theta.copy()
             reports.append(trainer.train(1, until_solved=until_solved))
@@ -213,6 +225,8 @@ def cmd_train(args: argparse.Namespace, parser: OneLineParser) -> int:
     interval = args.interval if args.interval is not None else (preset.log_interval if preset else DEFAULT_INTERVAL)
     if args.save is not None and not Path(args.save).resolve().parent.is_dir():
         parser.error(f"cannot save to {args.save}: the folder does not exist")
+    if args.save is not None and Path(args.save).is_dir():
+        parser.error(f"cannot save to {args.save}: it is a folder; give a file name such as run.npz")
     style = preset.log_style if preset else "post"
     out = None if args.quiet else sys.stdout
     trainer = Trainer(config)

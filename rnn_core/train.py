@@ -1,8 +1,10 @@
 """Training: a config dataclass and a trainer that owns the model, optimizer, random generator and history.
 
-The trainer never prints. ``Trainer.train(n)`` runs n steps and returns a ``TrainReport`` (what happened, warnings,
-whether training stopped early); the history lives in ``trainer.steps_log`` / ``trainer.evals`` / ``trainer.snapshots``.
-Same config and seed give the same history bit for bit, however the steps are split into calls.
+The trainer never prints. ``Trainer.train(n)`` runs n steps and returns a ``TrainReport`` (what happened,
+warnings, whether training stopped early); the history lives in ``trainer.steps_log`` / ``trainer.evals`` /
+``trainer.snapshots``. Same config and seed give the same history bit for bit, however the steps are split into
+calls. The step log holds each step's loss divided by the batch size (the error per example, which at batch 1 is
+the post's "error rate"), so curves of different batch sizes share a scale.
 
 Divergence: after every step the loss and the sum of the parameters are checked for finiteness. At the first
 non-finite value training stops, the parameters go back to their values before that step (the optimizer state is
@@ -224,6 +226,7 @@ class Trainer:
         T, B, H = self.task.n_bits, cfg.batch_size, model.n_hidden
         eta, loss_name = float(cfg.eta), cfg.loss
         snapshots = self.snapshots
+        per_example = 1.0 / B  # the history holds the error per example: comparable across batch sizes
         streak = 0  # consecutive training examples predicted right (until_solved: when to check every pair)
         done = 0
         stopped = False
@@ -252,7 +255,7 @@ class Trainer:
                 if until_solved:
                     right = bool(((buf["Y"] >= 0.5) == (targets[:, i] >= 0.5)).all())
                     streak = streak + B if right else 0
-                errors[done + i] = loss
+                errors[done + i] = loss * per_example
                 self.step += 1
                 if self.step % snapshots.every == 0:
                     snapshots.add(self.step, theta)
@@ -363,8 +366,11 @@ class Trainer:
         probe = fit_linear_probe(states, carry)
         return float(probe.accuracy), float(np.max(np.abs(corr))), grad_norms
 
-    def health_warnings(self) -> tuple[str, ...]:
-        """Exploding weights or saturated units: the signs of a learning rate that is far too large."""
+    def health_warnings(self, evaluation: Evaluation | None = None) -> tuple[str, ...]:
+        """Exploding weights or saturated units: the signs of a learning rate that is far too large.
+
+        evaluation: an evaluation of the current weights (e.g. the one the page shows); without it the saturation
+        and accuracy are those of the latest logged evaluation, which can be up to ``eval_every`` steps old."""
         out = []
         max_w = float(np.max(np.abs(self.model.theta)))
         if max_w > WEIGHT_WARN:
@@ -372,8 +378,11 @@ class Trainer:
                 f"Weights are exploding (largest |weight| {max_w:.3g}) at learning rate {self.config.eta:g}: "
                 "the learning rate is very likely too large. Lower it and reset."
             )
-        saturation = self.evals.last("saturation", 0.0)
-        accuracy = self.evals.last("accuracy", 1.0)
+        if evaluation is not None and math.isfinite(evaluation.saturation):
+            saturation, accuracy = float(evaluation.saturation), float(evaluation.accuracy)
+        else:
+            saturation = self.evals.last("saturation", 0.0)
+            accuracy = self.evals.last("accuracy", 1.0)
         if saturation > SATURATION_WARN and accuracy < 0.5:
             out.append(
                 f"{saturation:.0%} of hidden activations are saturated and accuracy is {accuracy:.1%}: the units "
