@@ -44,11 +44,6 @@ from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import Trainer, TrainingDiverged
 
-try:  # carry diagnostics are optional: the heatmap can order units without them
-    from rnn_core.diagnostics import carry_correlation as _carry_correlation
-except ImportError:  # pragma: no cover - depends on another module's progress
-    _carry_correlation = None
-
 STATE_KEY = "carrylab_session"  # where the Session lives in st.session_state
 FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 frames a second)
 FIRST_CHUNK_STEPS = 50  # a "Train N steps" click first trains this many steps to time them ...
@@ -183,10 +178,16 @@ class Session:
     def __init__(self, settings: Mapping | None = None):
         self.settings: dict = {**DEFAULTS, **(settings or {})}  # every setting's current value
         self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
-        self.trainer = Trainer(config_from_settings(self.settings))
+        self.notices: list[Notice] = []
+        try:
+            self.trainer = Trainer(config_from_settings(self.settings))
+        except ValueError as exc:  # values valid one by one, too large together (e.g. from a link)
+            size = {k: DEFAULTS[k] for k in ("n_hidden", "batch_size")}
+            self.notices.append(Notice("warning", f"{exc}. Using {size} instead."))
+            self.settings.update(size)
+            self.trainer = Trainer(config_from_settings(self.settings))
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
         self.running = False  # Play/Pause
-        self.notices: list[Notice] = []
         self._cache_key: tuple[int, int] | None = None
         self._cache: dict[str, object] = {}
         self._order: tuple[int, np.ndarray] | None = None  # (model_version, unit order), reused while playing
@@ -345,6 +346,12 @@ class Session:
                 self.running = False
                 self.notices.append(Notice("error", str(exc)))
                 return TrainOutcome(trainer.step - start, trainer.step, False, True)
+            except MemoryError:  # the size budget in TrainConfig should prevent it; never an exception box
+                self.running = False
+                self.notices.append(
+                    Notice("error", "Out of memory while training: lower the hidden size, batch size or bit width.")
+                )
+                return TrainOutcome(trainer.step - start, trainer.step, False, True)
             if report.stopped_early:
                 stopped = True
                 break
@@ -400,15 +407,10 @@ class Session:
         return self.cached("details", lambda: self.trainer.evaluate(details=True))
 
     def carry_correlation(self) -> np.ndarray | None:
-        """(H,) correlation of each unit with the true carry over the exhaustive set, or None if unavailable."""
-        if _carry_correlation is None:
-            return None
-
-        def compute():
-            carry = self.trainer.task.exhaustive().carry_out  # (N, T)
-            return _carry_correlation(self.details().hidden[:, 1:], carry)
-
-        return self.cached("carry_correlation", compute)
+        """(H,) correlation of each unit with the true carry, or None for a task without carry. On the trainer's
+        fixed subset: bounded cost and memory at any width (the full set's hidden states would be N x (T+1) x H
+        floats, over a gigabyte at 64 bits)."""
+        return self.cached("carry_correlation", self.trainer.carry_correlation)
 
     def unit_order(self, *, fresh: bool = True) -> np.ndarray | None:
         """Hidden units ordered by |carry correlation|. fresh=False (while playing) reuses the last order of
@@ -446,7 +448,9 @@ class Session:
         return probe_example(self.trainer, a, b, op)
 
     def health_warnings(self) -> tuple[str, ...]:
-        return self.trainer.health_warnings()
+        """Exploding or saturated units, judged on the current weights (on the latest logged evaluation while
+        playing, to keep frames cheap)."""
+        return self.trainer.health_warnings(None if self.running else self.evaluation())
 
 
 def get_session(state: MutableMapping, settings: Mapping | None = None) -> tuple[Session, bool]:

@@ -276,6 +276,9 @@ def parse_value(setting: Setting, raw: str) -> tuple[int | float | str | bool, s
 
 
 # -- whole query strings ------------------------------------------------------------------------------------
+MAX_UNKNOWN_NOTES = 3  # unknown URL keys named one by one; the rest are counted
+
+
 def parse_query_params(params: Mapping[str, str | Sequence[str]]) -> tuple[dict, list[str]]:
     """Settings from a URL's query parameters: (every setting's value, notes about what was changed).
 
@@ -283,13 +286,14 @@ def parse_query_params(params: Mapping[str, str | Sequence[str]]) -> tuple[dict,
     """
     settings = dict(DEFAULTS)
     notes: list[str] = []
+    unknown: list[str] = []
     for key, value in params.items():
         key_text = str(key)
         if key_text in STREAMLIT_PARAMS:
             continue
         setting = SETTINGS.get(key_text)
         if setting is None:
-            notes.append(f"Ignored unknown URL parameter {_shown(key_text)}.")
+            unknown.append(key_text)
             continue
         if isinstance(value, (list, tuple)):
             if not value:
@@ -301,6 +305,10 @@ def parse_query_params(params: Mapping[str, str | Sequence[str]]) -> tuple[dict,
         settings[key_text] = parsed
         if note:
             notes.append(note)
+    for key_text in unknown[:MAX_UNKNOWN_NOTES]:  # a flood of junk keys gets one summary, not a wall of boxes
+        notes.append(f"Ignored unknown URL parameter {_shown(key_text)}.")
+    if len(unknown) > MAX_UNKNOWN_NOTES:
+        notes.append(f"Ignored {len(unknown) - MAX_UNKNOWN_NOTES} more unknown URL parameters.")
     return settings, notes
 
 

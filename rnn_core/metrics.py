@@ -136,7 +136,8 @@ def evaluate(model: ElmanRNN, batch: Batch, *, details: bool = False, dtype=np.f
     if trie is None:
         return _evaluate_plain(model, batch)
     N, T = batch.x.shape[0], batch.x.shape[1]
-    ok_levels, all_ok, logits, hs, saturation = _trie_forward(model, trie, dtype, details)
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme weights give inf/NaN, i.e. wrong bits
+        ok_levels, all_ok, logits, hs, saturation = _trie_forward(model, trie, dtype, details)
     bit_acc = np.array([float(np.dot(c, ok.astype(c.dtype))) / N for ok, c in zip(ok_levels, trie.count)])
     accuracy = float(np.dot(trie.count[-1], all_ok.astype(np.float64))) / N
     result = Evaluation(accuracy, bit_acc, N, saturation=saturation)

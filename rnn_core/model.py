@@ -225,7 +225,8 @@ class ElmanRNN:
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """x: (B, T, n_in) -> y: (B, T, n_out) sigmoid outputs, h: (B, T+1, H) hidden states with h[:, 0] == 0."""
         T, B = self._load_inputs(x)
-        buf = self._forward_tm(T, B)
+        with np.errstate(over="ignore", invalid="ignore"):  # extreme weights: inf/NaN outputs, checked by callers
+            buf = self._forward_tm(T, B)
         y = buf["Y"].transpose(1, 0, 2).copy()
         h = buf["Z"][:, :, : self.n_hidden].transpose(1, 0, 2).copy()
         return y, h

@@ -53,7 +53,7 @@ class TrainConfig:
 
     BOUNDS = {  # (min, max) of numeric fields, shared by the CLI and the dashboard
         "n_bits": (1, 64),
-        "n_hidden": (1, 512),
+        "n_hidden": (1, 256),
         "eta": (1e-6, 1e4),
         "batch_size": (1, 4096),
         "momentum": (0.0, 0.999),
@@ -71,6 +71,12 @@ class TrainConfig:
         "dtype": ("float64", "float32"),
     }
 
+    # Interactive size budget. Each bound alone allows a model that one session can still train, but together they
+    # could ask a shared server for minutes per step and gigabytes (64 bits x 512 units x batch 4096 needs ~6.5 GB
+    # of work arrays). An evaluation costs ~ N x T x H^2 multiply-adds (N ~ 16k examples) and a step T x B x H.
+    MAX_EVAL_WORK = 1 << 19  # n_bits * n_hidden**2: e.g. 8 bits x 256 units, 32 bits x 128, 64 bits x 90
+    MAX_STEP_WORK = 1 << 22  # n_bits * batch_size * n_hidden: e.g. 8 bits x 32 units x batch 4096
+
     def validate(self) -> TrainConfig:
         """Raise ValueError naming the field, the bad value and the allowed range; return self."""
         for f in fields(self):
@@ -86,6 +92,19 @@ class TrainConfig:
                     raise ValueError(f"{f.name} must be {kind} from {lo} to {hi}, got {v!r}")
                 if not (lo <= v <= hi) or (not want_int and not math.isfinite(v)):
                     raise ValueError(f"{f.name} must be from {lo} to {hi}, got {v!r}")
+        T, H, B = int(self.n_bits), int(self.n_hidden), int(self.batch_size)
+        if T * H * H > self.MAX_EVAL_WORK:
+            raise ValueError(
+                f"n_hidden {H} is too large for {T}-bit numbers: n_bits x n_hidden^2 = {T * H * H:,} is over "
+                f"{self.MAX_EVAL_WORK:,} (e.g. at most {int((self.MAX_EVAL_WORK // T) ** 0.5)} units at {T} bits); "
+                "lower the hidden size or the bit width"
+            )
+        if T * B * H > self.MAX_STEP_WORK:
+            raise ValueError(
+                f"batch_size {B} is too large for {T} bits x {H} units: n_bits x batch_size x n_hidden = "
+                f"{T * B * H:,} is over {self.MAX_STEP_WORK:,} (at most {self.MAX_STEP_WORK // (T * H)} here); "
+                "lower the batch size"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -352,6 +371,15 @@ class Trainer:
                 "saturation": float(ev.saturation),
             }
         )
+
+    def carry_correlation(self) -> np.ndarray | None:
+        """(H,) correlation of each hidden unit with the true carry over the fixed 1-in-16 subset of the evaluation
+        set (all steps of each example), or None when the task has no carry. Bounded cost at any width."""
+        x, _, carry = self._subset()
+        if not carry.any():
+            return None
+        _, h = self.model.forward(x)
+        return carry_correlation(h[:, 1:], carry)
 
     def _carry_signals(self) -> tuple[float, float, np.ndarray]:
         """On the fixed subset: the linear probe's carry accuracy, the largest |correlation| of a unit with the

@@ -288,7 +288,7 @@ BAD_FILES = {
         lambda g, a: _replace_member(g, "W_rec.npy", _npy_with_lying_header((100_000, 100_000))),
         r"W_rec declares shape \(100000, 100000\) of float64 \(80000000000 bytes\) but holds 8 bytes",
     ),
-    "config_hidden_100000": (lambda g, a: with_config(a, n_hidden=100_000), r"n_hidden must be from 1 to 512"),
+    "config_hidden_100000": (lambda g, a: with_config(a, n_hidden=100_000), r"n_hidden must be from 1 to 256"),
     "config_unknown_operator": (lambda g, a: with_config(a, op="mul"), r"op must be one of .*got 'mul'"),
     "config_width_0": (lambda g, a: with_config(a, n_bits=0), r"n_bits must be from 1 to 64, got 0"),
     "config_width_65": (lambda g, a: with_config(a, n_bits=65), r"n_bits must be from 1 to 64, got 65"),

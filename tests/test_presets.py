@@ -72,7 +72,7 @@ def test_make_config_gives_a_fresh_validated_copy():
     assert cfg.seed == 3 and cfg.optimizer == preset.config.optimizer
     cfg.eta = 99.0
     assert preset.config.eta != 99.0
-    with pytest.raises(ValueError, match="n_hidden must be from 1 to 512"):
+    with pytest.raises(ValueError, match="n_hidden must be from 1 to 256"):
         preset.make_config(n_hidden=0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         preset.steps = 1

@@ -65,7 +65,7 @@ def session_from_url() -> Session:
         if name not in params:
             settings[name] = fit_operand(settings[name], probe_operator(settings), int(settings["n_bits"]))
     session, _ = get_session(st.session_state, settings)
-    session.notices = [Notice("warning", note) for note in notes]
+    session.notices = [Notice("warning", note) for note in notes] + session.notices
     for name, value in session.settings.items():
         st.session_state[name] = value
     if "preset" in params:  # a link to a preset opens its view
@@ -111,6 +111,14 @@ def setting_widget(setting: Setting, session: Session, *, disabled: bool = False
     name = setting.name
     if name not in st.session_state:
         st.session_state[name] = session.settings[name]
+    elif st.session_state[name] is None and setting.kind in ("int", "float"):
+        # An empty, non-numeric or out-of-range entry arrives as None (number inputs have value=None): refuse it
+        # with a message and show the current value again.
+        st.session_state[name] = session.settings[name]
+        lo, hi = setting.bounds
+        session.notices.append(
+            Notice("error", f"{setting.label}: not a number from {lo:g} to {hi:g}; kept {session.settings[name]:g}.")
+        )
     where = container if container is not None else st
     common = {"key": name, "help": setting.help or None, "disabled": disabled, **extra}
     if setting.kind == "choice":
@@ -122,17 +130,21 @@ def setting_widget(setting: Setting, session: Session, *, disabled: bool = False
     lo, hi = setting.bounds
     if setting.options:
         return where.select_slider(setting.label, options=setting.options, **common)
+    # value=None: an out-of-range or non-numeric entry (which only a crafted message can send) arrives as None and
+    # is refused with a message, instead of Streamlit silently replacing it with min_value.
     if setting.kind == "int":
-        return where.number_input(setting.label, min_value=int(lo), max_value=int(hi), step=1, **common)
+        return where.number_input(setting.label, min_value=int(lo), max_value=int(hi), step=1, value=None, **common)
     if name in _SLIDERS:
         return where.slider(setting.label, float(lo), float(hi), step=_SLIDERS[name], **common)
     fmt, step = _FLOAT_INPUT.get(name, ("%g", 0.01))
-    return where.number_input(setting.label, min_value=float(lo), max_value=float(hi), step=step, format=fmt, **common)
+    return where.number_input(
+        setting.label, min_value=float(lo), max_value=float(hi), step=step, format=fmt, value=None, **common
+    )
 
 
 def read_widgets(session: Session, names: Iterable[str]) -> None:
     """Apply the widgets' values to the session; push back values the session adjusted (probe operands)."""
-    values = {name: st.session_state[name] for name in names if name in st.session_state}
+    values = {name: st.session_state[name] for name in names if st.session_state.get(name) is not None}
     for name in session.update_settings(values):
         st.session_state[name] = session.settings[name]
 
