@@ -4,6 +4,8 @@ Pixels are not tested here."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -135,6 +137,45 @@ def test_every_figure_serialises_to_json(example_figures):
         assert len(fig.to_json()) > 100, name
 
 
+def _option_figures() -> list[go.Figure]:
+    """Figures using the options the small examples leave out, and the empty cases."""
+    rng = _rng()
+    grid = np.arange(4)
+    answer = grid[:, None] + grid[None, :]
+    return [
+        error_figure(np.arange(50), rng.random(50), log_y=True, solved_step=20, max_points=10),
+        error_figure([], [], eval_steps=[], accuracy=[]),
+        hidden_heatmap_figure(_hidden(), tracks=None, cell="sigmoid", unit_order=[3, 1, 0, 2], highlight_units=[1]),
+        hidden_heatmap_figure(_hidden(), tracks={"P(y=1)": rng.random(T)}, highlight_units=[0, 3]),
+        state_space_figure(rng.standard_normal((30, 2)), rng.integers(0, 2, 30), cluster=rng.integers(0, 9, 30)),
+        pair_grid_figure(grid, grid, np.eye(4, dtype=int), answer=answer, net_answer=answer + np.eye(4, dtype=int)),
+        gradient_flow_heatmap(np.array([0, 5]), np.array([[0.0, 1.0, np.inf], [1e-5, 1e3, 2.0]])),
+        seed_sweep_figure(np.arange(4), np.array([np.nan, 3.0, np.nan, 9.0]), budget=20),
+        length_generalisation_figure([4, 8], [1.0, 0.5], None, train_width=4),
+        automaton_figure(3, [(0, (1, 1), 1, 0), (1, (0, 0), 0, 1), (2, (0, 1), 2, 1)], initial_state=None),
+        automaton_figure(0, []),
+        carry_correlation_figure([]),
+    ]
+
+
+def test_every_figure_is_what_plotly_validation_makes_of_it(example_figures):
+    # The builders skip plotly's per-property validation for speed; a fully validated rebuild must be identical.
+    for name, fig in [*example_figures.items(), *enumerate(_option_figures())]:
+        validated = go.Figure(fig.to_dict())
+        assert json.loads(validated.to_json()) == json.loads(fig.to_json()), name
+
+
+def test_figures_share_no_mutable_state():
+    first = carry_correlation_figure(np.array([0.5, -0.5]))
+    first.layout.template.layout.font.size = 99
+    first.layout.margin.l = 1
+    first.data[0].marker.color = np.array(["red", "red"])
+    second = carry_correlation_figure(np.array([0.5, -0.5]))
+    assert second.layout.template == pio.templates["plotly_white"]
+    assert second.layout.margin.l == 80
+    assert list(second.data[0].marker.color) != ["red", "red"]
+
+
 @pytest.mark.parametrize(
     "build",
     [
@@ -186,6 +227,32 @@ def test_smooth_ema_leaves_constant_series_unchanged():
     np.testing.assert_array_equal(smooth_ema(np.full(7, 0.3), 0.99), np.full(7, 0.3))
 
 
+def _ema_step_by_step(values: np.ndarray, weight: float) -> np.ndarray:
+    """The definition, one value at a time."""
+    out, last, k = values.astype(float), 0.0, 0
+    for i, value in enumerate(values):
+        if np.isfinite(value):
+            last, k = last * weight + (1 - weight) * value, k + 1
+            out[i] = last / (1 - weight**k)
+    return out
+
+
+@pytest.mark.parametrize("weight", [0.01, 0.6, 0.9, 0.99, 0.999, 1e-12])
+def test_smooth_ema_matches_the_step_by_step_definition(weight):
+    rng = _rng()
+    for n in (1, 2, 17, 3_000):
+        values = rng.standard_normal(n) * 1e3
+        values[rng.random(n) < 0.05] = np.nan
+        values[rng.random(n) < 0.01] = np.inf
+        expected = _ema_step_by_step(values, weight)
+        np.testing.assert_allclose(smooth_ema(values, weight), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_smooth_ema_of_huge_values_does_not_overflow():
+    values = np.array([1e300, -1e300, 1e300, 0.0])
+    np.testing.assert_allclose(smooth_ema(values, 0.5), _ema_step_by_step(values, 0.5))
+
+
 @pytest.mark.parametrize("weight", [1.0, -0.1, 1.5])
 def test_smooth_ema_rejects_weight_outside_unit_interval(weight):
     with pytest.raises(ValueError, match="smoothing weight"):
@@ -210,6 +277,28 @@ def test_downsample_minmax_keeps_an_isolated_spike():
     x_shown, y_shown = downsample(np.arange(10_000), y, 100)
     assert 4321 in x_shown and 777 in x_shown
     assert y_shown.max() == 50.0 and y_shown.min() == -50.0
+
+
+def _minmax_per_bucket(y: np.ndarray, max_points: int) -> np.ndarray:
+    """The definition: first and last point plus each bucket's (first) argmin and argmax, non-finite never chosen."""
+    n, n_buckets = len(y), (max_points - 2) // 2
+    low, high = np.where(np.isfinite(y), y, np.inf), np.where(np.isfinite(y), y, -np.inf)
+    edges = np.linspace(1, n - 1, n_buckets + 1).astype(np.int64)
+    keep = [0, n - 1]
+    for start, stop in zip(edges[:-1], edges[1:], strict=True):
+        if stop > start:
+            keep += [start + int(np.argmin(low[start:stop])), start + int(np.argmax(high[start:stop]))]
+    return np.unique(keep)
+
+
+@pytest.mark.parametrize("max_points", [4, 5, 100, 999])
+def test_downsample_minmax_keeps_each_buckets_first_min_and_max(max_points):
+    rng = _rng()
+    for n in (max_points + 1, 2 * max_points + 3, 10_000):
+        y = np.round(rng.standard_normal(n), 1)  # many ties: the first of equal values is kept
+        y[rng.random(n) < 0.02] = np.nan
+        x_shown, _ = downsample(np.arange(n), y, max_points)
+        np.testing.assert_array_equal(x_shown, _minmax_per_bucket(y, max_points))
 
 
 def test_downsample_short_series_is_unchanged():
@@ -249,6 +338,20 @@ def test_error_figure_smooths_full_series_before_downsampling():
     assert raw.x[-1] == 4_999 and smooth.x[-1] == 4_999
     full = smooth_ema(error, 0.9)
     np.testing.assert_allclose(smooth.y, full[smooth.x])
+
+
+def test_error_figure_marks_each_evaluation_only_while_they_are_few():
+    steps, error = np.arange(1_000), np.linspace(1, 0, 1_000)
+    few = error_figure(steps, error, eval_steps=np.arange(0, 1_000, 10), accuracy=np.linspace(0, 1, 100)).data[2]
+    assert few.mode == "lines+markers" and len(few.x) == 100
+    accuracy = np.linspace(0, 1, 400)
+    accuracy[123] = 0.0  # a sudden drop must stay visible after thinning
+    many = error_figure(steps, error, eval_steps=np.arange(400), accuracy=accuracy, max_points=150).data[2]
+    assert many.mode == "lines"
+    assert len(many.x) <= 150 and 123 in many.x
+    for build in (probe_accuracy_figure, spectral_radius_figure):
+        assert build(np.arange(400), np.full(400, 0.5)).data[0].mode == "lines"
+        assert build(np.arange(3), np.full(3, 0.5)).data[0].mode == "lines+markers"
 
 
 def test_error_figure_log_axis_toggle():
@@ -338,6 +441,14 @@ def test_hidden_heatmap_tracks_sit_above_on_a_shared_x_axis():
     assert tracks.xaxis == "x" and main.xaxis == "x2"
     assert fig.layout.xaxis.matches == "x2"
     assert min(fig.layout.yaxis.domain) > max(fig.layout.yaxis2.domain)  # tracks above
+
+
+def test_hidden_heatmap_reserves_margins_for_labels_and_colour_bar():
+    # Room reserved up front, so that Plotly does not grow the margins after a first draw and draw again.
+    small = hidden_heatmap_figure(_hidden(), tracks=None).layout.margin
+    many_units = hidden_heatmap_figure(np.zeros((T, 200)), tracks=None, highlight_units=[199]).layout.margin
+    assert small.r >= 150 and many_units.r == small.r
+    assert 80 <= small.l < many_units.l  # "★ unit 199" is longer than "unit 3"
 
 
 def test_hidden_heatmap_rejects_bad_inputs():

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from carrylab.charts.style import DARK_GREY, FONT_SIZE, add_message, base_layout
+from carrylab.charts.style import DARK_GREY, FONT_SIZE, axis_title, figure, layout, message
 
 Transition = tuple[int, tuple[int, int], int, int]  # (src, (a_bit, b_bit), dst, out_bit)
 
@@ -66,40 +66,46 @@ def _anchors(direction: np.ndarray) -> dict[str, str]:
     return {"xanchor": xanchor, "yanchor": yanchor}
 
 
-def _arrow(fig: go.Figure, start: np.ndarray, end: np.ndarray) -> None:
-    fig.add_annotation(
-        x=float(end[0]),
-        y=float(end[1]),
-        ax=float(start[0]),
-        ay=float(start[1]),
-        xref="x",
-        yref="y",
-        axref="x",
-        ayref="y",
-        text="",
-        showarrow=True,
-        arrowhead=2,
-        arrowsize=1.3,
-        arrowwidth=2,
-        arrowcolor=DARK_GREY,
+def _arrow(annotations: list[dict], start: np.ndarray, end: np.ndarray) -> None:
+    annotations.append(
+        {
+            "x": float(end[0]),
+            "y": float(end[1]),
+            "ax": float(start[0]),
+            "ay": float(start[1]),
+            "xref": "x",
+            "yref": "y",
+            "axref": "x",
+            "ayref": "y",
+            "text": "",
+            "showarrow": True,
+            "arrowhead": 2,
+            "arrowsize": 1.3,
+            "arrowwidth": 2,
+            "arrowcolor": DARK_GREY,
+        }
     )
 
 
-def _edge_label(fig: go.Figure, where: np.ndarray, text: str, direction: np.ndarray) -> None:
-    fig.add_annotation(
-        x=float(where[0]),
-        y=float(where[1]),
-        xref="x",
-        yref="y",
-        text=text,
-        showarrow=False,
-        font=_EDGE_LABEL_FONT,
-        bgcolor="rgba(255,255,255,0.85)",
-        **_anchors(direction),
+def _edge_label(annotations: list[dict], where: np.ndarray, text: str, direction: np.ndarray) -> None:
+    annotations.append(
+        {
+            "x": float(where[0]),
+            "y": float(where[1]),
+            "xref": "x",
+            "yref": "y",
+            "text": text,
+            "showarrow": False,
+            "font": _EDGE_LABEL_FONT,
+            "bgcolor": "rgba(255,255,255,0.85)",
+            **_anchors(direction),
+        }
     )
 
 
-def _draw_self_loop(fig: go.Figure, centre: np.ndarray, label: str, points: list[np.ndarray]) -> None:
+def _draw_self_loop(
+    data: list[dict], annotations: list[dict], centre: np.ndarray, label: str, points: list[np.ndarray]
+) -> None:
     """A loop on the outer side of the node at `centre`, with an arrowhead where it re-enters."""
     outward = _outward(centre)
     distance = _NODE_RADIUS + 0.7 * _LOOP_RADIUS  # loop centre to node centre: the circles overlap
@@ -110,19 +116,20 @@ def _draw_self_loop(fig: go.Figure, centre: np.ndarray, label: str, points: list
     base = np.arctan2(-outward[1], -outward[0])
     angles = base + np.linspace(meet, 2 * np.pi - meet, 40)
     loop = loop_centre + _LOOP_RADIUS * np.column_stack([np.cos(angles), np.sin(angles)])
-    fig.add_trace(
-        go.Scatter(
-            x=loop[:, 0],
-            y=loop[:, 1],
-            mode="lines",
-            line={"color": DARK_GREY, "width": 2},
-            hoverinfo="skip",
-            showlegend=False,
-        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": loop[:, 0],
+            "y": loop[:, 1],
+            "mode": "lines",
+            "line": {"color": DARK_GREY, "width": 2},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        }
     )
-    _arrow(fig, loop[-4], loop[-1])
+    _arrow(annotations, loop[-4], loop[-1])
     label_at = loop_centre + outward * (_LOOP_RADIUS + 0.06)
-    _edge_label(fig, label_at, label, outward)
+    _edge_label(annotations, label_at, label, outward)
     points.extend([loop_centre + outward * (_LOOP_RADIUS + 0.3), loop_centre - outward * _LOOP_RADIUS])
 
 
@@ -149,12 +156,11 @@ def automaton_figure(
     if n_states and initial_state is not None and not 0 <= initial_state < n_states:
         raise ValueError(f"initial_state {initial_state} is outside range({n_states})")
 
-    fig = go.Figure()
-    base_layout(fig, title=title, uirevision="automaton_figure", height=min(800, 440 + 60 * max(0, n_states - 2)))
+    axis_label = "edge label ab/out: input bits a, b / output bit"
+    spec = layout(title=title, uirevision="automaton_figure", height=min(800, 440 + 60 * max(0, n_states - 2)))
     if n_states == 0:
-        add_message(fig, "No automaton extracted yet")
-        fig.update_xaxes(title_text="edge label ab/out: input bits a, b / output bit", visible=True)
-        return fig
+        spec.update(annotations=[message("No automaton extracted yet")], xaxis=axis_title(axis_label, visible=True))
+        return figure([], spec)
 
     positions = _node_positions(n_states)
     edges: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -162,10 +168,12 @@ def automaton_figure(
         edges[(src, dst)].append(f"{a_bit}{b_bit}/{out_bit}")
     extent_points = [positions + _NODE_RADIUS, positions - _NODE_RADIUS]
 
+    data: list[dict] = []
+    annotations: list[dict] = []
     for (src, dst), edge_labels in edges.items():
         text = "<br>".join(edge_labels)
         if src == dst:
-            _draw_self_loop(fig, positions[src], text, extent_points)
+            _draw_self_loop(data, annotations, positions[src], text, extent_points)
             continue
         direction = positions[dst] - positions[src]
         direction /= np.linalg.norm(direction)
@@ -173,65 +181,65 @@ def automaton_figure(
         shift = left * (_PAIR_OFFSET if (dst, src) in edges else 0.0)
         start = positions[src] + direction * _NODE_RADIUS + shift
         end = positions[dst] - direction * _NODE_RADIUS + shift
-        _arrow(fig, start, end)
-        _edge_label(fig, (start + end) / 2 + left * 0.05, text, left)
+        _arrow(annotations, start, end)
+        _edge_label(annotations, (start + end) / 2 + left * 0.05, text, left)
 
-    for state, centre in enumerate(positions):
-        fig.add_shape(
-            type="circle",
-            x0=centre[0] - _NODE_RADIUS,
-            x1=centre[0] + _NODE_RADIUS,
-            y0=centre[1] - _NODE_RADIUS,
-            y1=centre[1] + _NODE_RADIUS,
-            xref="x",
-            yref="y",
-            fillcolor=_NODE_FILL,
-            line={"color": DARK_GREY, "width": 4 if state == initial_state else 2},
-            layer="below",
-        )
+    shapes = [
+        {
+            "type": "circle",
+            "x0": centre[0] - _NODE_RADIUS,
+            "x1": centre[0] + _NODE_RADIUS,
+            "y0": centre[1] - _NODE_RADIUS,
+            "y1": centre[1] + _NODE_RADIUS,
+            "xref": "x",
+            "yref": "y",
+            "fillcolor": _NODE_FILL,
+            "line": {"color": DARK_GREY, "width": 4 if state == initial_state else 2},
+            "layer": "below",
+        }
+        for state, centre in enumerate(positions)
+    ]
     if initial_state is not None:
         outward = _outward(positions[initial_state])
         towards = outward + np.array([outward[1], -outward[0]])  # 45 degrees off the self-loop side
         towards /= np.linalg.norm(towards)
         tip = positions[initial_state] + towards * _NODE_RADIUS
         tail = tip + towards * 0.35
-        _arrow(fig, tail, tip)
-        _edge_label(fig, tail, "start", towards)
+        _arrow(annotations, tail, tip)
+        _edge_label(annotations, tail, "start", towards)
         extent_points.append(tail[None, :] + towards * 0.3)
 
     outgoing = [
         "<br>".join(f"{a}{b}/{out} → {labels[dst]}" for s, (a, b), dst, out in checked if s == state) or "none"
         for state in range(n_states)
     ]
-    fig.add_trace(
-        go.Scatter(
-            x=positions[:, 0],
-            y=positions[:, 1],
-            mode="markers+text",
-            text=np.array(labels, dtype=str),
-            textfont={"size": FONT_SIZE - 2},
-            marker={"size": 40, "color": "rgba(0,0,0,0)"},
-            customdata=np.array(outgoing, dtype=object),
-            hovertemplate="state %{text}<br>%{customdata}<extra></extra>",
-            showlegend=False,
-        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": positions[:, 0],
+            "y": positions[:, 1],
+            "mode": "markers+text",
+            "text": np.array(labels, dtype=str),
+            "textfont": {"size": FONT_SIZE - 2},
+            "marker": {"size": 40, "color": "rgba(0,0,0,0)"},
+            "customdata": np.array(outgoing, dtype=object),
+            "hovertemplate": "state %{text}<br>%{customdata}<extra></extra>",
+            "showlegend": False,
+        }
     )
 
     extent = np.vstack([np.atleast_2d(p) for p in extent_points])
     padding = 0.45
-    fig.update_xaxes(
-        range=[extent[:, 0].min() - padding, extent[:, 0].max() + padding],
-        showgrid=False,
-        zeroline=False,
-        showticklabels=False,
-        title_text="edge label ab/out: input bits a, b / output bit",
+    hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False}
+    spec.update(
+        annotations=annotations,
+        shapes=shapes,
+        xaxis=axis_title(axis_label, range=[extent[:, 0].min() - padding, extent[:, 0].max() + padding], **hidden_axis),
+        yaxis={
+            "range": [extent[:, 1].min() - padding, extent[:, 1].max() + padding],
+            **hidden_axis,
+            "scaleanchor": "x",
+            "scaleratio": 1,
+        },
     )
-    fig.update_yaxes(
-        range=[extent[:, 1].min() - padding, extent[:, 1].max() + padding],
-        showgrid=False,
-        zeroline=False,
-        showticklabels=False,
-        scaleanchor="x",
-        scaleratio=1,
-    )
-    return fig
+    return figure(data, spec)

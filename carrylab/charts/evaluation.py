@@ -16,9 +16,12 @@ from carrylab.charts.style import (
     DARK_GREY,
     LABEL_BACKGROUND,
     ORANGE,
-    add_message,
-    base_layout,
+    axis_title,
     discrete_colorscale,
+    figure,
+    layout,
+    message,
+    vline,
     wrong_shades,
 )
 from carrylab.charts.validate import as_array, check_fraction, check_same_length
@@ -45,25 +48,29 @@ def chain_accuracy_figure(
     check_fraction("accuracy", accuracy)
     percent = accuracy * 100.0
 
-    fig = go.Figure(
-        go.Bar(
-            x=chain_lengths,
-            y=percent,
-            customdata=counts,
-            marker={"color": CORRECT_COLOUR},
-            text=np.array([f"{p:.0f}%" if np.isfinite(p) else "" for p in percent], dtype=str),
-            textposition="outside",
-            cliponaxis=False,
-            name="accuracy",
-            hovertemplate=("longest carry chain %{x}<br>accuracy %{y:.1f}%<br>%{customdata:,} examples<extra></extra>"),
-        )
+    bars = {
+        "type": "bar",
+        "x": chain_lengths,
+        "y": percent,
+        "customdata": counts,
+        "marker": {"color": CORRECT_COLOUR},
+        "text": np.array([f"{p:.0f}%" if np.isfinite(p) else "" for p in percent], dtype=str),
+        "textposition": "outside",
+        "cliponaxis": False,
+        "name": "accuracy",
+        "hovertemplate": "longest carry chain %{x}<br>accuracy %{y:.1f}%<br>%{customdata:,} examples<extra></extra>",
+    }
+    extra = {"annotations": [message("No evaluation yet")]} if chain_lengths.size == 0 else {}
+    return figure(
+        [bars],
+        layout(
+            title=title,
+            uirevision="chain_accuracy_figure",
+            xaxis=axis_title("length of the longest carry chain (bits)", dtick=1),
+            yaxis=axis_title("accuracy (%)", range=[0, 110]),
+            **extra,
+        ),
     )
-    if chain_lengths.size == 0:
-        add_message(fig, "No evaluation yet")
-    base_layout(fig, title=title, uirevision="chain_accuracy_figure")
-    fig.update_xaxes(title_text="length of the longest carry chain (bits)", dtick=1)
-    fig.update_yaxes(title_text="accuracy (%)", range=[0, 110])
-    return fig
 
 
 def pair_grid_figure(
@@ -116,29 +123,35 @@ def pair_grid_figure(
 
     colours = [CORRECT_COLOUR, *wrong_shades(n_bits)]
     band_ticks = np.arange(n_bits + 1)
-    fig = go.Figure(
-        go.Heatmap(
-            x=b_values,
-            y=a_values,
-            z=wrong_bits,
-            zmin=-0.5,
-            zmax=n_bits + 0.5,
-            colorscale=discrete_colorscale(colours),
-            colorbar={
-                "title": {"text": "wrong bits", "side": "right"},
-                "tickvals": band_ticks,
-                "ticktext": [str(k) for k in band_ticks.tolist()],
-            },
-            customdata=customdata,
-            hovertemplate=hover + "<extra></extra>",
-        )
+    heatmap = {
+        "type": "heatmap",
+        "x": b_values,
+        "y": a_values,
+        "z": wrong_bits,
+        "zmin": -0.5,
+        "zmax": n_bits + 0.5,
+        "colorscale": discrete_colorscale(colours),
+        "colorbar": {
+            "title": {"text": "wrong bits", "side": "right"},
+            "tickvals": band_ticks,
+            "ticktext": [str(k) for k in band_ticks.tolist()],
+        },
+        "hovertemplate": hover + "<extra></extra>",
+    }
+    if customdata is not None:
+        heatmap["customdata"] = customdata
+    extra = {"annotations": [message("No evaluation yet")]} if wrong_bits.size == 0 else {}
+    return figure(
+        [heatmap],
+        layout(
+            title=title,
+            uirevision="pair_grid_figure",
+            height=640,
+            xaxis=axis_title("b", constrain="domain", showgrid=False),
+            yaxis=axis_title("a", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False),
+            **extra,
+        ),
     )
-    if wrong_bits.size == 0:
-        add_message(fig, "No evaluation yet")
-    base_layout(fig, title=title, uirevision="pair_grid_figure", height=640)
-    fig.update_xaxes(title_text="b", constrain="domain", showgrid=False)
-    fig.update_yaxes(title_text="a", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False)
-    return fig
 
 
 def length_generalisation_figure(
@@ -165,30 +178,32 @@ def length_generalisation_figure(
         check_fraction("acc_chain", acc_chain)
         series.append(("carry-chain cases", acc_chain, ORANGE, "square", "dash"))
 
-    fig = go.Figure()
-    for name, accuracy, colour, symbol, dash in series:
-        fig.add_trace(
-            go.Scatter(
-                x=widths,
-                y=accuracy * 100.0,
-                mode="lines+markers",
-                name=name,
-                line={"color": colour, "width": 3, "dash": dash},
-                marker={"size": 9, "symbol": symbol},
-                cliponaxis=False,
-                hovertemplate=f"{name}<br>%{{x}} bits<br>accuracy %{{y:.1f}}%<extra></extra>",
-            )
-        )
-    fig.add_vline(
-        x=train_width,
-        line={"color": DARK_GREY, "width": 2, "dash": "dash"},
-        annotation_text=f"trained on {train_width} bits",
-        annotation_position="bottom right",
-        annotation_bgcolor=LABEL_BACKGROUND,
-    )
+    data = [
+        {
+            "type": "scatter",
+            "x": widths,
+            "y": accuracy * 100.0,
+            "mode": "lines+markers",
+            "name": name,
+            "line": {"color": colour, "width": 3, "dash": dash},
+            "marker": {"size": 9, "symbol": symbol},
+            "cliponaxis": False,
+            "hovertemplate": f"{name}<br>%{{x}} bits<br>accuracy %{{y:.1f}}%<extra></extra>",
+        }
+        for name, accuracy, colour, symbol, dash in series
+    ]
+    line = {"color": DARK_GREY, "width": 2, "dash": "dash"}
+    shape, annotations = vline(train_width, line, f"trained on {train_width} bits", bgcolor=LABEL_BACKGROUND)
     if widths.size == 0:
-        add_message(fig, "No evaluation yet")
-    base_layout(fig, title=title, uirevision="length_generalisation_figure")
-    fig.update_xaxes(title_text="bit width", rangemode="tozero")
-    fig.update_yaxes(title_text="accuracy (%)", range=_PERCENT_RANGE)
-    return fig
+        annotations.append(message("No evaluation yet"))
+    return figure(
+        data,
+        layout(
+            title=title,
+            uirevision="length_generalisation_figure",
+            shapes=[shape],
+            annotations=annotations,
+            xaxis=axis_title("bit width", rangemode="tozero"),
+            yaxis=axis_title("accuracy (%)", range=_PERCENT_RANGE),
+        ),
+    )

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from carrylab.charts.style import (
     CORRECT_COLOUR,
@@ -23,8 +22,11 @@ from carrylab.charts.style import (
     SEQUENTIAL_SCALE,
     SKY_BLUE,
     TRACK_SCALE,
-    add_message,
-    base_layout,
+    axis_title,
+    figure,
+    layout,
+    margins,
+    message,
     tick_step,
 )
 from carrylab.charts.validate import as_array, check_same_length
@@ -32,6 +34,19 @@ from carrylab.charts.validate import as_array, check_same_length
 _CELL_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 _CLUSTER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 _STAR = "★"
+_TRACK_GAP = 0.03  # vertical space between the tracks and the hidden units (fraction of the plot height)
+# The heatmap's margins are reserved up front for its row labels and colour bar. When they do not fit, Plotly
+# grows the margins after drawing and then draws the whole figure a second time: every (live) redraw of this chart
+# cost about twice as much. Estimated for the 16 px font (about 9 px a character); a wider font or a chart wider
+# than about 1,800 px still gets its margins grown automatically, as before.
+_COLORBAR_MARGIN = 160
+
+
+def _label_margin(unit_labels: np.ndarray, track_names: list[str]) -> int:
+    """Left margin (px) for the unit labels plus the axis title, and for the track names (no title)."""
+    unit_chars = max((len(label) for label in unit_labels.tolist()), default=0)
+    track_chars = max((len(name) for name in track_names), default=0)
+    return int(max(30 + 9.5 * unit_chars, 10 + 9.5 * track_chars))
 
 
 def _unit_label(unit: int, highlighted: bool) -> str:
@@ -86,86 +101,93 @@ def hidden_heatmap_figure(
         track_rows.append(row)
 
     n_tracks = len(track_rows)
-    main_row = 2 if n_tracks else 1
-    if n_tracks:
-        track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_units)))
-        fig = make_subplots(
-            rows=2,
-            cols=1,
-            shared_xaxes=True,
-            vertical_spacing=0.03,
-            row_heights=[track_share, 1 - track_share],
-        )
-    else:
-        fig = make_subplots(rows=1, cols=1)
-
+    main_axes = ("x2", "y2") if n_tracks else ("x", "y")
     bits = np.arange(n_bits)
+    x_ticks = {"dtick": tick_step(n_bits), "showgrid": False}
+    data: list[dict] = []
+    axes: dict[str, dict] = {}
     if n_tracks:
-        track_z = np.vstack(track_rows)  # (K, T)
-        fig.add_trace(
-            go.Heatmap(
-                x=bits,
-                y=np.array(track_names, dtype=str),
-                z=track_z,
-                zmin=0.0,
-                zmax=1.0,
-                colorscale=TRACK_SCALE,
-                showscale=False,
-                text=np.vstack([_track_text(row) for row in track_rows]),
-                texttemplate="%{text}",
-                textfont={"size": 14},
-                xgap=1,
-                ygap=1,
-                hovertemplate="%{y}<br>bit %{x}<br>value %{z:.3f}<extra></extra>",
-            ),
-            row=1,
-            col=1,
+        # Two rows sharing x, laid out as make_subplots(rows=2, shared_xaxes=True, vertical_spacing=_TRACK_GAP,
+        # row_heights=[track_share, 1 - track_share]) does it: tracks on top, hidden units below.
+        track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_units)))
+        usable = 1.0 - _TRACK_GAP
+        total = float(track_share + (1 - track_share))
+        top_height, main_height = usable * (track_share / total), usable * ((1 - track_share) / total)
+        top_start = main_height + _TRACK_GAP
+        axes["xaxis"] = {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False, **x_ticks}
+        top_domain = [top_start, min(1.0, top_start + top_height)]
+        axes["yaxis"] = {"anchor": "x", "domain": top_domain, "autorange": "reversed"}
+        axes["xaxis2"] = {"anchor": "y2", "domain": [0.0, 1.0], **x_ticks, "title": {"text": "bit t (LSB first)"}}
+        axes["yaxis2"] = axis_title("hidden unit", anchor="x2", domain=[0.0, main_height], autorange="reversed")
+        data.append(
+            {
+                "type": "heatmap",
+                "x": bits,
+                "y": np.array(track_names, dtype=str),
+                "z": np.vstack(track_rows),  # (K, T)
+                "zmin": 0.0,
+                "zmax": 1.0,
+                "colorscale": TRACK_SCALE,
+                "showscale": False,
+                "text": np.vstack([_track_text(row) for row in track_rows]),
+                "texttemplate": "%{text}",
+                "textfont": {"size": 14},
+                "xgap": 1,
+                "ygap": 1,
+                "hovertemplate": "%{y}<br>bit %{x}<br>value %{z:.3f}<extra></extra>",
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
-        fig.update_yaxes(autorange="reversed", row=1, col=1)
+        main_domain = [0.0, (1 - _TRACK_GAP) * (1 - track_share)]
+    else:
+        axes["xaxis"] = {"anchor": "y", "domain": [0.0, 1.0], **x_ticks, "title": {"text": "bit t (LSB first)"}}
+        axes["yaxis"] = axis_title("hidden unit", anchor="x", domain=[0.0, 1.0], autorange="reversed")
+        main_domain = [0.0, 1.0]
 
     zmin, zmax = _CELL_RANGES[cell]
     labels = np.array([_unit_label(int(u), int(u) in highlighted) for u in order], dtype=str)
-    main_domain = [0.0, 1.0] if not n_tracks else [0.0, (1 - 0.03) * (1 - track_share)]
-    fig.add_trace(
-        go.Heatmap(
-            x=bits,
-            y=labels,
-            z=h.T[order],
-            zmin=zmin,
-            zmax=zmax,
-            colorscale=DIVERGING_SCALE if cell == "tanh" else SEQUENTIAL_SCALE,
-            colorbar={
+    data.append(
+        {
+            "type": "heatmap",
+            "x": bits,
+            "y": labels,
+            "z": h.T[order],
+            "zmin": zmin,
+            "zmax": zmax,
+            "colorscale": DIVERGING_SCALE if cell == "tanh" else SEQUENTIAL_SCALE,
+            "colorbar": {
                 "title": {"text": f"h ({cell})", "side": "right"},
                 "len": main_domain[1] - main_domain[0],
                 "y": main_domain[0],
                 "yanchor": "bottom",
             },
-            xgap=1,
-            ygap=1,
-            hovertemplate="%{y}<br>after bit %{x}<br>h = %{z:.3f}<extra></extra>",
-        ),
-        row=main_row,
-        col=1,
+            "xgap": 1,
+            "ygap": 1,
+            "hovertemplate": "%{y}<br>after bit %{x}<br>h = %{z:.3f}<extra></extra>",
+            "xaxis": main_axes[0],
+            "yaxis": main_axes[1],
+        }
     )
-    fig.update_yaxes(autorange="reversed", title_text="hidden unit", row=main_row, col=1)
-    for position, unit in enumerate(order.tolist()):
-        if unit in highlighted:
-            fig.add_shape(
-                type="rect",
-                x0=-0.5,
-                x1=n_bits - 0.5,
-                y0=position - 0.5,
-                y1=position + 0.5,
-                line={"color": "black", "width": 3},
-                row=main_row,
-                col=1,
-            )
-
+    outlines = [
+        {
+            "line": {"color": "black", "width": 3},
+            "type": "rect",
+            "x0": -0.5,
+            "x1": n_bits - 0.5,
+            "xref": main_axes[0],
+            "y0": position - 0.5,
+            "y1": position + 0.5,
+            "yref": main_axes[1],
+        }
+        for position, unit in enumerate(order.tolist())
+        if unit in highlighted
+    ]
+    if outlines:
+        axes["shapes"] = outlines
     height = max(320, 150 + 26 * (n_units + n_tracks))
-    base_layout(fig, title=title, uirevision="hidden_heatmap_figure", height=height)
-    fig.update_xaxes(dtick=tick_step(n_bits), showgrid=False)
-    fig.update_xaxes(title_text="bit t (LSB first)", row=main_row, col=1)
-    return fig
+    axes["margin"] = margins(left=_label_margin(labels, track_names), right=_COLORBAR_MARGIN)
+    return figure(data, layout(title=title, uirevision="hidden_heatmap_figure", height=height, **axes))
 
 
 def carry_correlation_figure(
@@ -192,21 +214,25 @@ def carry_correlation_figure(
     labels = np.array([_unit_label(int(u), int(u) in best) for u in order], dtype=str)
     colours = np.array([CORRECT_COLOUR if int(u) in best else NEUTRAL_GREY for u in order], dtype=str)
 
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=corr[order],
-            marker={"color": colours},
-            hovertemplate="%{x}<br>r = %{y:.3f}<extra></extra>",
-            name="correlation",
-        )
+    bars = {
+        "type": "bar",
+        "x": labels,
+        "y": corr[order],
+        "marker": {"color": colours},
+        "hovertemplate": "%{x}<br>r = %{y:.3f}<extra></extra>",
+        "name": "correlation",
+    }
+    extra = {"annotations": [message("No hidden units")]} if n_units == 0 else {}
+    return figure(
+        [bars],
+        layout(
+            title=title,
+            uirevision="carry_correlation_figure",
+            xaxis=axis_title("hidden unit", type="category", categoryorder="array", categoryarray=labels),
+            yaxis=axis_title("Pearson r with carry", range=[-1, 1], zeroline=True, zerolinewidth=2),
+            **extra,
+        ),
     )
-    if n_units == 0:
-        add_message(fig, "No hidden units")
-    base_layout(fig, title=title, uirevision="carry_correlation_figure")
-    fig.update_xaxes(title_text="hidden unit", type="category", categoryorder="array", categoryarray=labels)
-    fig.update_yaxes(title_text="Pearson r with carry", range=[-1, 1], zeroline=True, zerolinewidth=2)
-    return fig
 
 
 def state_space_figure(
@@ -242,30 +268,25 @@ def state_space_figure(
         points, carry = points[keep], carry[keep]
         cluster = cluster[keep] if cluster is not None else None
 
-    fig = go.Figure()
+    data = []
     for carry_value, colour in ((0, SKY_BLUE), (1, ORANGE)):
         mask = carry == carry_value
         marker = {"color": colour, "size": 7, "opacity": 0.7, "line": {"width": 0}}
+        trace = {
+            "type": "scatter",
+            "x": points[mask, 0],
+            "y": points[mask, 1],
+            "mode": "markers",
+            "name": f"carry = {carry_value}",
+            "marker": marker,
+        }
         hover = f"PC 1 %{{x:.3f}}<br>PC 2 %{{y:.3f}}<br>carry = {carry_value}"
-        customdata = None
         if cluster is not None:
-            symbols = np.array(_CLUSTER_SYMBOLS, dtype=object)[cluster[mask] % len(_CLUSTER_SYMBOLS)]
-            marker["symbol"] = symbols
-            customdata = cluster[mask]
+            marker["symbol"] = np.array(_CLUSTER_SYMBOLS, dtype=str)[cluster[mask] % len(_CLUSTER_SYMBOLS)]
+            trace["customdata"] = cluster[mask]
             hover += "<br>cluster %{customdata}"
-        fig.add_trace(
-            go.Scatter(
-                x=points[mask, 0],
-                y=points[mask, 1],
-                mode="markers",
-                name=f"carry = {carry_value}",
-                marker=marker,
-                customdata=customdata,
-                hovertemplate=hover + "<extra></extra>",
-            )
-        )
-    if n_points == 0:
-        add_message(fig, "No hidden states yet")
+        trace["hovertemplate"] = hover + "<extra></extra>"
+        data.append(trace)
     axis_titles = ["PC 1", "PC 2"]
     if explained_variance is not None:
         variance = as_array("explained_variance", explained_variance, ndim=1)
@@ -274,11 +295,18 @@ def state_space_figure(
         axis_titles = [
             f"{name} ({100 * v:.0f}% of variance)" for name, v in zip(axis_titles, variance[:2].tolist(), strict=True)
         ]
-    base_layout(fig, title=title, uirevision="state_space_figure")
-    fig.update_xaxes(title_text=axis_titles[0])
-    # Equal scale on both axes: distances in the picture are distances in PCA space.
-    fig.update_yaxes(title_text=axis_titles[1], scaleanchor="x", scaleratio=1)
-    return fig
+    extra = {"annotations": [message("No hidden states yet")]} if n_points == 0 else {}
+    return figure(
+        data,
+        layout(
+            title=title,
+            uirevision="state_space_figure",
+            xaxis=axis_title(axis_titles[0]),
+            # Equal scale on both axes: distances in the picture are distances in PCA space.
+            yaxis=axis_title(axis_titles[1], scaleanchor="x", scaleratio=1),
+            **extra,
+        ),
+    )
 
 
 def bit_table(

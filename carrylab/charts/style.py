@@ -1,14 +1,25 @@
-"""Shared look of every chart: palette, colour scales, fonts and the base layout.
+"""Shared look of every chart: palette, colour scales, fonts, the base layout, and how figures are built.
 
 Why one module: the dashboard is shown on a projector and read by people with colour-vision
 deficiencies, so colours and font sizes are decided once here and every builder uses the same
 meaning for the same colour (blue = correct, vermillion = wrong, Okabe-Ito palette). Colour scales
 are fixed (never auto-ranged) so that two frames of a live update can be compared by eye.
+
+Why figures are built from plain dicts: the live dashboard rebuilds its charts several times a second.
+Building a figure with plotly's `update_*`/`add_*` calls and `make_subplots` validates every property on
+every call and resolves and re-validates the whole "plotly_white" template each time (15-25 ms of a
+20-100 ms figure). Here each builder writes the finished figure as one dict (`layout()`, `message()`,
+`hline()`, `vline()` give the shared pieces) and `figure()` wraps it in a `go.Figure` in one step without
+re-validation, with the template resolved once at import. What is skipped is checking only, never content:
+the dicts hold exactly what plotly's validation would produce (named colour scales resolved to lists,
+subplot domains computed as `make_subplots` does), and tests/test_charts.py rebuilds every chart with full
+validation and requires the same JSON.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # Okabe-Ito palette (colour-blind safe).
 CORRECT_COLOUR = "#0072B2"  # blue
@@ -24,10 +35,17 @@ TEMPLATE = "plotly_white"
 FONT_SIZE = 16  # >= 14 so that every label is readable on a projector
 HOVER_FONT_SIZE = 14
 
+
+def _resolved_colorscale(name: str) -> list[list]:
+    """A named scale as the [position, colour] list plotly's validation turns it into (plotly.js itself knows no
+    reversed "_r" names); resolved once here because figures are built without that validation."""
+    return go.Heatmap(colorscale=name).to_plotly_json()["colorscale"]
+
+
 # Diverging scale for tanh states and weights (ColorBrewer RdBu is colour-blind safe): blue < 0 < red.
-DIVERGING_SCALE = "RdBu_r"
+DIVERGING_SCALE = _resolved_colorscale("RdBu_r")
 # Sequential scale for sigmoid states (0..1) and log gradient norms.
-SEQUENTIAL_SCALE = "Viridis"
+SEQUENTIAL_SCALE = _resolved_colorscale("Viridis")
 # 0/1 tracks and probabilities: light grey (0) to blue (1).
 TRACK_SCALE = [[0.0, "#F2F2F2"], [1.0, CORRECT_COLOUR]]
 # Error rates 0..1: white (no errors) to vermillion (always wrong).
@@ -39,34 +57,98 @@ EMPTY_MESSAGE = "No training steps yet"
 LABEL_BACKGROUND = "rgba(255,255,255,0.85)"
 
 
-def base_layout(fig: go.Figure, *, title: str, uirevision: str, height: int | None = None) -> go.Figure:
-    """Apply the shared template, title, fonts and `uirevision` (zoom survives live updates)."""
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        font={"size": FONT_SIZE},
-        hoverlabel={"font_size": HOVER_FONT_SIZE},
-        uirevision=uirevision,
-        margin={"l": 80, "r": 30, "t": 80, "b": 70},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0},
-    )
+# The template as a plain dict, resolved once: every figure gets a copy of it (plotly copies the layout it is given).
+_TEMPLATE_SPEC = pio.templates[TEMPLATE].to_plotly_json()
+_MARGIN = {"l": 80, "r": 30, "t": 80, "b": 70}
+_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0}
+
+
+def layout(*, title: str, uirevision: str, height: int | None = None, **properties) -> dict:
+    """The shared layout as a dict: template, title, fonts, margins, legend and `uirevision` (zoom survives
+    live updates), plus the figure's own `properties` (axes, shapes, annotations, ...)."""
+    spec = {
+        "template": _TEMPLATE_SPEC,
+        "title": {"text": title, "x": 0.01, "xanchor": "left"},
+        "font": {"size": FONT_SIZE},
+        "hoverlabel": {"font": {"size": HOVER_FONT_SIZE}},
+        "uirevision": uirevision,
+        "margin": _MARGIN,
+        "legend": _LEGEND,
+    }
     if height is not None:
-        fig.update_layout(height=height)
-    return fig
+        spec["height"] = height
+    spec.update(properties)
+    return spec
 
 
-def add_message(fig: go.Figure, text: str) -> go.Figure:
-    """Centre a grey message on the plot area (used for empty inputs)."""
-    fig.add_annotation(
-        text=text,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        showarrow=False,
-        font={"size": FONT_SIZE + 2, "color": NEUTRAL_GREY},
-    )
-    return fig
+def margins(*, left: int | None = None, right: int | None = None) -> dict:
+    """The shared margins (px), with the left or right one widened."""
+    out = dict(_MARGIN)
+    if left is not None:
+        out["l"] = max(out["l"], left)
+    if right is not None:
+        out["r"] = max(out["r"], right)
+    return out
+
+
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """One `go.Figure` from finished trace dicts (each with its "type") and a layout dict, built in one step.
+
+    Plotly's per-property validation is skipped with the figure's `_validate=False` (private: added in plotly.py
+    4.7, PR #2403, the same switch plotly's own template loading uses; plotly 7.1 has no public one, see plotly.py
+    issue #1812). Validation cost more than everything else in a live frame, and tests/test_charts.py rebuilds
+    every chart with full validation and requires the same JSON. Plotly copies `data` and `layout`, so shared
+    constants stay untouched, and the figure behaves like any other afterwards (`update_layout` etc. work).
+    """
+    spec = {"data": data, "layout": layout}
+    try:
+        return go.Figure(spec, _validate=False)
+    except TypeError:  # a plotly without the switch ("invalid Figure property: _validate"): validate, same figure
+        return go.Figure(spec)
+
+
+def axis_title(text: str, **properties) -> dict:
+    """An axis dict with a title (plus any other axis properties)."""
+    return {"title": {"text": text}, **properties}
+
+
+def message(text: str) -> dict:
+    """A grey message centred on the plot area (an annotation dict, used for empty inputs)."""
+    return {
+        "font": {"color": NEUTRAL_GREY, "size": FONT_SIZE + 2},
+        "showarrow": False,
+        "text": text,
+        "x": 0.5,
+        "xref": "paper",
+        "y": 0.5,
+        "yref": "paper",
+    }
+
+
+def hline(y: float, line: dict, text: str | None = None, *, bgcolor: str | None = None) -> tuple[dict, list[dict]]:
+    """A horizontal reference line across the plot at data y, labelled top right: (shape, [annotation])
+    as `fig.add_hline(..., annotation_position="top right")` makes them."""
+    shape = {"line": line, "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y"}
+    if text is None:
+        return shape, []
+    label = {"showarrow": False, "text": text, "x": 1, "xanchor": "right", "xref": "x domain"}
+    label.update({"y": y, "yanchor": "bottom", "yref": "y"})
+    if bgcolor is not None:
+        label["bgcolor"] = bgcolor
+    return shape, [label]
+
+
+def vline(x: float, line: dict, text: str | None = None, *, bgcolor: str | None = None) -> tuple[dict, list[dict]]:
+    """A vertical reference line over the plot's height at data x, labelled bottom right: (shape, [annotation])
+    as `fig.add_vline(..., annotation_position="bottom right")` makes them."""
+    shape = {"line": line, "type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}
+    if text is None:
+        return shape, []
+    label = {"showarrow": False, "text": text, "x": x, "xanchor": "left", "xref": "x"}
+    label.update({"y": 0, "yanchor": "bottom", "yref": "y domain"})
+    if bgcolor is not None:
+        label["bgcolor"] = bgcolor
+    return shape, [label]
 
 
 def discrete_colorscale(colours: list[str]) -> list[list]:

@@ -8,11 +8,8 @@ smoothing on the full series, keeping each bucket's min and max so that spikes s
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from carrylab.charts.style import (
     CORRECT_COLOUR,
@@ -24,13 +21,26 @@ from carrylab.charts.style import (
     ORANGE,
     PURPLE,
     WRONG_COLOUR,
-    add_message,
-    base_layout,
+    axis_title,
+    figure,
+    hline,
+    layout,
+    message,
+    vline,
 )
 from carrylab.charts.validate import as_array, check_fraction, check_same_length
 
 # Room above 100 % so markers at exactly 100 % are not cut in half.
 _PERCENT_RANGE = [0, 102]
+# Series of evaluations are drawn with a marker per evaluation up to this many points, as plain lines beyond. Each
+# marker is an SVG element the browser redraws with every live frame (about 0.1 ms each, 40 ms at 400 evaluations,
+# 20,000 steps at the default interval, and the log keeps up to 4,096); at that density they merge into a thick
+# line anyway.
+MAX_MARKERS = 100
+
+
+def _series_mode(n_points: int) -> str:
+    return "lines+markers" if n_points <= MAX_MARKERS else "lines"
 
 
 def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
@@ -48,17 +58,39 @@ def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
     series = as_array("values", values, ndim=1)
     if weight == 0.0 or series.size == 0 or np.all(series == series[0]):
         return series.copy()
-    smoothed = np.empty_like(series)
-    last = 0.0
-    n_accumulated = 0
-    for i, value in enumerate(series.tolist()):
-        if not np.isfinite(value):
-            smoothed[i] = value
-            continue
-        last = last * weight + (1.0 - weight) * value
-        n_accumulated += 1
-        smoothed[i] = last / (1.0 - weight**n_accumulated)
+    smoothed = series.copy()
+    finite = np.isfinite(series)
+    n_finite = int(finite.sum())
+    if n_finite:
+        averages = _running_average(series[finite], weight)
+        smoothed[finite] = averages / (1.0 - weight ** np.arange(1, n_finite + 1, dtype=np.float64))
     return smoothed
+
+
+def _running_average(values: np.ndarray, weight: float) -> np.ndarray:
+    """a_k = weight * a_(k-1) + (1 - weight) * values[k] with a_(-1) = 0, for all k, without a Python loop.
+
+    Within a block, a_k = weight^k * (weight * a_before + (1 - weight) * cumsum(values[i] * weight^-i)); the values
+    are scaled to |v| <= 1 and blocks are short enough that weight^-i stays below e^600 (no overflow), so the
+    rounding error stays about one ulp of max |values|, as in the step-by-step recurrence.
+    """
+    n = values.shape[0]
+    scale = float(np.max(np.abs(values)))
+    if scale == 0.0:
+        return np.zeros(n)
+    values = values / scale
+    block = n if weight == 0.0 else max(1, min(n, int(600.0 / -np.log(weight))))
+    powers = weight ** np.arange(block, dtype=np.float64)  # weight^j, j = 0..block-1
+    inverse = 1.0 / powers
+    out = np.empty(n)
+    last = 0.0
+    for start in range(0, n, block):
+        chunk = values[start : start + block]
+        m = chunk.shape[0]
+        sums = np.cumsum(chunk * inverse[:m]) * (1.0 - weight)
+        out[start : start + m] = powers[:m] * (weight * last + sums)
+        last = float(out[start + m - 1])
+    return out * scale
 
 
 def downsample_indices(y: np.ndarray, max_points: int, *, method: str = "minmax") -> np.ndarray:
@@ -84,12 +116,22 @@ def downsample_indices(y: np.ndarray, max_points: int, *, method: str = "minmax"
     low = np.where(np.isfinite(y), y, np.inf)
     high = np.where(np.isfinite(y), y, -np.inf)
     edges = np.linspace(1, n - 1, n_buckets + 1).astype(np.int64)
-    keep = [0, n - 1]
-    for start, stop in pairwise(edges.tolist()):
-        if stop > start:
-            keep.append(start + int(np.argmin(low[start:stop])))
-            keep.append(start + int(np.argmax(high[start:stop])))
-    return np.unique(np.array(keep, dtype=np.int64))
+    starts = np.unique(edges[:-1])  # bucket i is [starts[i], starts[i + 1]), the last one ends at edges[-1]
+    stop = int(edges[-1])
+    keep = [np.array([0, n - 1]), _first_extreme(low, starts, stop, np.minimum)]
+    keep.append(_first_extreme(high, starts, stop, np.maximum))
+    return np.unique(np.concatenate(keep))
+
+
+def _first_extreme(values: np.ndarray, starts: np.ndarray, stop: int, extreme: np.ufunc) -> np.ndarray:
+    """Index of the first min (np.minimum) or max (np.maximum) of each bucket values[starts[i]:starts[i + 1]]
+    (the last bucket ends at `stop`), as np.argmin/np.argmax per bucket would give. values must not hold NaN."""
+    first = int(starts[0])
+    segment, offsets = values[first:stop], starts - first
+    best = extreme.reduceat(segment, offsets)
+    counts = np.diff(np.append(offsets, segment.shape[0]))
+    hits = np.flatnonzero(segment == np.repeat(best, counts))
+    return first + hits[np.searchsorted(hits, offsets)]
 
 
 def downsample(
@@ -127,43 +169,66 @@ def error_figure(
     eval_steps: (E,) steps of the exhaustive evaluations; accuracy: (E,) fractions in 0..1.
     solved_step: step at which the net was first solved (vertical marker), or None.
     Smoothing is computed on the full series; then each line is thinned to <= max_points for
-    display (raw: per-bucket min/max so spikes stay visible; smoothed: evenly spaced points).
+    display (raw error and accuracy: per-bucket min/max so spikes stay visible; smoothed: evenly
+    spaced points). Accuracy has a marker per evaluation up to MAX_MARKERS of them.
     """
     steps = as_array("steps", steps, ndim=1, dtype=None)
     error = as_array("error", error, ndim=1)
     check_same_length(steps=steps, error=error)
     smoothed = smooth_ema(error, smoothing)
 
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    data: list[dict] = []
+    annotations: list[dict] = []
+    shapes: list[dict] = []
+    # The axes as make_subplots(specs=[[{"secondary_y": True}]]) lays them out (room on the right for y2's title).
+    xaxis = axis_title("training step", anchor="y", domain=[0.0, 0.94])
+    yaxis = axis_title("error", anchor="x", domain=[0.0, 1.0], type="log" if log_y else "linear")
+    yaxis2 = axis_title(
+        "exhaustive accuracy (%)",
+        anchor="x",
+        overlaying="y",
+        side="right",
+        range=_PERCENT_RANGE,
+        tickmode="linear",
+        tick0=0,
+        dtick=20,
+        showgrid=False,
+    )
     if steps.size:
         raw_x, raw_y = downsample(steps, error, max_points)
         smooth_x, smooth_y = downsample(steps, smoothed, max_points, method="stride")
-        fig.add_trace(
-            go.Scatter(
-                x=raw_x,
-                y=raw_y,
-                mode="lines",
-                name="error (raw)",
-                line={"color": CORRECT_COLOUR, "width": 1},
-                opacity=0.3,
-                hovertemplate="step %{x}<br>error %{y:.4g}<extra>raw</extra>",
-            ),
-            secondary_y=False,
+        data.append(
+            {
+                "type": "scatter",
+                "x": raw_x,
+                "y": raw_y,
+                "mode": "lines",
+                "name": "error (raw)",
+                "line": {"color": CORRECT_COLOUR, "width": 1},
+                "opacity": 0.3,
+                "hovertemplate": "step %{x}<br>error %{y:.4g}<extra>raw</extra>",
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=smooth_x,
-                y=smooth_y,
-                mode="lines",
-                name=f"error (smoothed {smoothing:g})",
-                line={"color": CORRECT_COLOUR, "width": 3},
-                hovertemplate="step %{x}<br>smoothed error %{y:.4g}<extra></extra>",
-            ),
-            secondary_y=False,
+        data.append(
+            {
+                "type": "scatter",
+                "x": smooth_x,
+                "y": smooth_y,
+                "mode": "lines",
+                "name": f"error (smoothed {smoothing:g})",
+                "line": {"color": CORRECT_COLOUR, "width": 3},
+                "hovertemplate": "step %{x}<br>smoothed error %{y:.4g}<extra></extra>",
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
     else:
-        add_message(fig, EMPTY_MESSAGE)
-        fig.update_xaxes(range=[0, 100])
+        annotations.append(message(EMPTY_MESSAGE))
+        xaxis["range"] = [0, 100]
+        if not log_y:
+            yaxis["range"] = [0, 1]
 
     if accuracy is not None or eval_steps is not None:
         if accuracy is None or eval_steps is None:
@@ -172,44 +237,40 @@ def error_figure(
         accuracy = as_array("accuracy", accuracy, ndim=1)
         check_same_length(eval_steps=eval_steps, accuracy=accuracy)
         check_fraction("accuracy", accuracy)
-        fig.add_trace(
-            go.Scatter(
-                x=eval_steps,
-                y=accuracy * 100.0,
-                mode="lines+markers",
-                name="exhaustive accuracy",
-                line={"color": GREEN, "width": 2, "dash": "dot"},
-                marker={"size": 7, "symbol": "diamond"},
-                cliponaxis=False,
-                hovertemplate="step %{x}<br>accuracy %{y:.1f}%<extra></extra>",
-            ),
-            secondary_y=True,
+        acc_x, acc_y = downsample(eval_steps, accuracy * 100.0, max_points)
+        data.append(
+            {
+                "type": "scatter",
+                "x": acc_x,
+                "y": acc_y,
+                "mode": _series_mode(acc_x.size),
+                "name": "exhaustive accuracy",
+                "line": {"color": GREEN, "width": 2, "dash": "dot"},
+                "marker": {"size": 7, "symbol": "diamond"},
+                "cliponaxis": False,
+                "hovertemplate": "step %{x}<br>accuracy %{y:.1f}%<extra></extra>",
+                "xaxis": "x",
+                "yaxis": "y2",
+            }
         )
 
     if solved_step is not None:
-        fig.add_vline(
-            x=solved_step,
-            line={"color": ORANGE, "width": 2, "dash": "dash"},
-            annotation_text=f"solved at step {solved_step}",
-            annotation_position="bottom right",
-            annotation_bgcolor=LABEL_BACKGROUND,
-        )
+        line = {"color": ORANGE, "width": 2, "dash": "dash"}
+        shape, labels = vline(solved_step, line, f"solved at step {solved_step}", bgcolor=LABEL_BACKGROUND)
+        shapes.append(shape)
+        annotations.extend(labels)
 
-    base_layout(fig, title=title, uirevision="error_figure")
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text="error", type="log" if log_y else "linear", secondary_y=False)
-    if steps.size == 0 and not log_y:
-        fig.update_yaxes(range=[0, 1], secondary_y=False)
-    fig.update_yaxes(
-        title_text="exhaustive accuracy (%)",
-        range=_PERCENT_RANGE,
-        tickmode="linear",
-        tick0=0,
-        dtick=20,
-        showgrid=False,
-        secondary_y=True,
+    extra = {"annotations": annotations} if annotations else {}
+    if shapes:
+        extra["shapes"] = shapes
+    return figure(
+        data,
+        layout(title=title, uirevision="error_figure", xaxis=xaxis, yaxis=yaxis, yaxis2=yaxis2, **extra),
     )
-    return fig
+
+
+def _scatter(x: np.ndarray, y: np.ndarray, **properties) -> dict:
+    return {"type": "scatter", "x": x, "y": y, **properties}
 
 
 def probe_accuracy_figure(
@@ -222,34 +283,34 @@ def probe_accuracy_figure(
     """Linear-probe carry accuracy over training, optionally with the exhaustive accuracy (both 0..100 %).
 
     eval_steps: (E,) int; probe_accuracy: (E,) fractions in 0..1; accuracy: (E,) fractions in 0..1.
+    A marker per evaluation up to MAX_MARKERS evaluations, lines only beyond.
     """
     eval_steps = as_array("eval_steps", eval_steps, ndim=1, dtype=None)
     probe_accuracy = as_array("probe_accuracy", probe_accuracy, ndim=1)
     check_same_length(eval_steps=eval_steps, probe_accuracy=probe_accuracy)
     check_fraction("probe_accuracy", probe_accuracy)
 
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=eval_steps,
-            y=probe_accuracy * 100.0,
-            mode="lines+markers",
+    data = [
+        _scatter(
+            eval_steps,
+            probe_accuracy * 100.0,
+            mode=_series_mode(eval_steps.size),
             name="carry probe",
             line={"color": PURPLE, "width": 3},
             marker={"size": 7},
             cliponaxis=False,
             hovertemplate="step %{x}<br>probe accuracy %{y:.1f}%<extra></extra>",
         )
-    )
+    ]
     if accuracy is not None:
         accuracy = as_array("accuracy", accuracy, ndim=1)
         check_same_length(eval_steps=eval_steps, accuracy=accuracy)
         check_fraction("accuracy", accuracy)
-        fig.add_trace(
-            go.Scatter(
-                x=eval_steps,
-                y=accuracy * 100.0,
-                mode="lines+markers",
+        data.append(
+            _scatter(
+                eval_steps,
+                accuracy * 100.0,
+                mode=_series_mode(eval_steps.size),
                 name="exhaustive accuracy",
                 line={"color": GREEN, "width": 2, "dash": "dot"},
                 marker={"size": 7, "symbol": "diamond"},
@@ -257,12 +318,17 @@ def probe_accuracy_figure(
                 hovertemplate="step %{x}<br>accuracy %{y:.1f}%<extra></extra>",
             )
         )
-    if eval_steps.size == 0:
-        add_message(fig, "No evaluations yet")
-    base_layout(fig, title=title, uirevision="probe_accuracy_figure")
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text="accuracy (%)", range=_PERCENT_RANGE)
-    return fig
+    extra = {"annotations": [message("No evaluations yet")]} if eval_steps.size == 0 else {}
+    return figure(
+        data,
+        layout(
+            title=title,
+            uirevision="probe_accuracy_figure",
+            xaxis=axis_title("training step"),
+            yaxis=axis_title("accuracy (%)", range=_PERCENT_RANGE),
+            **extra,
+        ),
+    )
 
 
 def spectral_radius_figure(
@@ -274,38 +340,41 @@ def spectral_radius_figure(
     """Spectral radius of W_rec over training with a dashed reference line at 1.
 
     eval_steps: (E,) int; spectral_radius: (E,) float >= 0. Above 1 the linearised recurrence
-    can amplify, below 1 it forgets: the carry needs memory for only one step.
+    can amplify, below 1 it forgets: the carry needs memory for only one step. A marker per
+    evaluation up to MAX_MARKERS evaluations, a line only beyond.
     """
     eval_steps = as_array("eval_steps", eval_steps, ndim=1, dtype=None)
     spectral_radius = as_array("spectral_radius", spectral_radius, ndim=1)
     check_same_length(eval_steps=eval_steps, spectral_radius=spectral_radius)
 
-    fig = go.Figure(
-        go.Scatter(
-            x=eval_steps,
-            y=spectral_radius,
-            mode="lines+markers",
+    data = [
+        _scatter(
+            eval_steps,
+            spectral_radius,
+            mode=_series_mode(eval_steps.size),
             name="ρ(W_rec)",
             line={"color": CORRECT_COLOUR, "width": 3},
             marker={"size": 6},
             hovertemplate="step %{x}<br>ρ(W_rec) = %{y:.3f}<extra></extra>",
         )
-    )
-    fig.add_hline(
-        y=1.0,
-        line={"color": DARK_GREY, "width": 2, "dash": "dash"},
-        annotation_text="ρ = 1",
-        annotation_position="top right",
-        annotation_bgcolor=LABEL_BACKGROUND,
-    )
+    ]
+    line = {"color": DARK_GREY, "width": 2, "dash": "dash"}
+    reference, annotations = hline(1.0, line, "ρ = 1", bgcolor=LABEL_BACKGROUND)
     finite = spectral_radius[np.isfinite(spectral_radius)]
     top = max(1.25, 1.1 * float(finite.max())) if finite.size else 1.25
     if eval_steps.size == 0:
-        add_message(fig, "No evaluations yet")
-    base_layout(fig, title=title, uirevision="spectral_radius_figure")
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text="spectral radius ρ(W_rec)", range=[0, top])
-    return fig
+        annotations.append(message("No evaluations yet"))
+    return figure(
+        data,
+        layout(
+            title=title,
+            uirevision="spectral_radius_figure",
+            shapes=[reference],
+            annotations=annotations,
+            xaxis=axis_title("training step"),
+            yaxis=axis_title("spectral radius ρ(W_rec)", range=[0, top]),
+        ),
+    )
 
 
 def seed_sweep_figure(
@@ -328,43 +397,47 @@ def seed_sweep_figure(
     n_solved, n_seeds = int(solved.sum()), int(seeds.size)
     labels = np.array([f"seed {seed}" for seed in seeds.tolist()], dtype=str)
 
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=labels[solved],
-            y=solved_step[solved],
-            mode="markers",
-            name="solved",
-            marker={"color": CORRECT_COLOUR, "size": 12, "symbol": "circle"},
-            hovertemplate="%{x}<br>solved at step %{y:,.0f}<extra></extra>",
-        )
-    )
     if budget is not None:
         unsolved_row = float(budget)
     elif n_solved:
         unsolved_row = 1.1 * float(solved_step[solved].max())
     else:
         unsolved_row = 1.0
-    fig.add_trace(
-        go.Scatter(
-            x=labels[~solved],
-            y=np.full(n_seeds - n_solved, unsolved_row),
+    data = [
+        _scatter(
+            labels[solved],
+            solved_step[solved],
+            mode="markers",
+            name="solved",
+            marker={"color": CORRECT_COLOUR, "size": 12, "symbol": "circle"},
+            hovertemplate="%{x}<br>solved at step %{y:,.0f}<extra></extra>",
+        ),
+        _scatter(
+            labels[~solved],
+            np.full(n_seeds - n_solved, unsolved_row),
             mode="markers",
             name="not solved",
             marker={"color": WRONG_COLOUR, "size": 12, "symbol": "x"},
             hovertemplate="%{x}<br>not solved<extra></extra>",
-        )
-    )
+        ),
+    ]
+    extra: dict = {}
+    annotations: list[dict] = []
     if n_solved < n_seeds:
-        fig.add_hline(
-            y=unsolved_row,
-            line={"color": NEUTRAL_GREY, "width": 1, "dash": "dot"},
-            annotation_text="not solved",
-            annotation_position="top right",
-        )
+        line = {"color": NEUTRAL_GREY, "width": 1, "dash": "dot"}
+        reference, annotations = hline(unsolved_row, line, "not solved")
+        extra["shapes"] = [reference]
     if n_seeds == 0:
-        add_message(fig, "No seeds run yet")
-    base_layout(fig, title=f"{title}: {n_solved} of {n_seeds} solved", uirevision="seed_sweep_figure")
-    fig.update_xaxes(title_text="seed", type="category", categoryorder="array", categoryarray=labels)
-    fig.update_yaxes(title_text="steps to solve", rangemode="tozero")
-    return fig
+        annotations.append(message("No seeds run yet"))
+    if annotations:
+        extra["annotations"] = annotations
+    return figure(
+        data,
+        layout(
+            title=f"{title}: {n_solved} of {n_seeds} solved",
+            uirevision="seed_sweep_figure",
+            xaxis=axis_title("seed", type="category", categoryorder="array", categoryarray=labels),
+            yaxis=axis_title("steps to solve", rangemode="tozero"),
+            **extra,
+        ),
+    )

@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from carrylab.charts.style import ERROR_RATE_SCALE, SEQUENTIAL_SCALE, add_message, base_layout, tick_step
+from carrylab.charts.style import (
+    ERROR_RATE_SCALE,
+    SEQUENTIAL_SCALE,
+    axis_title,
+    figure,
+    layout,
+    message,
+    tick_step,
+)
 from carrylab.charts.validate import as_array, check_fraction, check_same_length
 
 
@@ -31,24 +39,29 @@ def bit_error_heatmap(
     check_fraction("bit_error", bit_error)
     n_bits = bit_error.shape[1]
 
-    fig = go.Figure(
-        go.Heatmap(
-            x=eval_steps,
-            y=np.arange(n_bits),
-            z=bit_error.T,
-            zmin=0.0,
-            zmax=1.0,
-            colorscale=ERROR_RATE_SCALE,
-            colorbar={"title": {"text": "error rate", "side": "right"}, "tickformat": ".0%"},
-            hovertemplate="step %{x}<br>bit %{y}<br>error rate %{z:.1%}<extra></extra>",
-        )
+    heatmap = {
+        "type": "heatmap",
+        "x": eval_steps,
+        "y": np.arange(n_bits),
+        "z": bit_error.T,
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "colorscale": ERROR_RATE_SCALE,
+        "colorbar": {"title": {"text": "error rate", "side": "right"}, "tickformat": ".0%"},
+        "hovertemplate": "step %{x}<br>bit %{y}<br>error rate %{z:.1%}<extra></extra>",
+    }
+    return figure([heatmap], _layout(title, "bit_error_heatmap", eval_steps, "bit position (0 = LSB)", n_bits))
+
+
+def _layout(title: str, uirevision: str, eval_steps: np.ndarray, y_title: str, n_rows: int) -> dict:
+    extra = {"annotations": [message("No evaluations yet")]} if eval_steps.size == 0 else {}
+    return layout(
+        title=title,
+        uirevision=uirevision,
+        xaxis=axis_title("training step"),
+        yaxis=axis_title(y_title, dtick=tick_step(n_rows)),
+        **extra,
     )
-    if eval_steps.size == 0:
-        add_message(fig, "No evaluations yet")
-    base_layout(fig, title=title, uirevision="bit_error_heatmap")
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text="bit position (0 = LSB)", dtick=tick_step(n_bits))
-    return fig
 
 
 def gradient_flow_heatmap(
@@ -83,22 +96,16 @@ def gradient_flow_heatmap(
         colorbar.update(tickvals=exponents, ticktext=[f"1e{e}" for e in exponents.tolist()])
         z_range = {"zmin": low, "zmax": high}
 
-    fig = go.Figure(
-        go.Heatmap(
-            x=eval_steps,
-            y=np.arange(n_steps),
-            z=log_norms.T,
-            customdata=grad_norms.T,
-            colorscale=SEQUENTIAL_SCALE,
-            colorbar=colorbar,
-            **z_range,
-            hoverongaps=False,
-            hovertemplate="step %{x}<br>time step %{y}<br>||dL/dh|| = %{customdata:.3g}<extra></extra>",
-        )
-    )
-    if eval_steps.size == 0:
-        add_message(fig, "No evaluations yet")
-    base_layout(fig, title=title, uirevision="gradient_flow_heatmap")
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text="time step t (bit, 0 = LSB)", dtick=tick_step(n_steps))
-    return fig
+    heatmap = {
+        "type": "heatmap",
+        "x": eval_steps,
+        "y": np.arange(n_steps),
+        "z": log_norms.T,
+        "customdata": grad_norms.T,
+        "colorscale": SEQUENTIAL_SCALE,
+        "colorbar": colorbar,
+        **z_range,
+        "hoverongaps": False,
+        "hovertemplate": "step %{x}<br>time step %{y}<br>||dL/dh|| = %{customdata:.3g}<extra></extra>",
+    }
+    return figure([heatmap], _layout(title, "gradient_flow_heatmap", eval_steps, "time step t (bit, 0 = LSB)", n_steps))

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from carrylab.charts.style import DIVERGING_SCALE, base_layout, tick_step
+from carrylab.charts.style import DIVERGING_SCALE, FONT_SIZE, axis_title, figure, layout, tick_step
 from carrylab.charts.validate import as_array
 
 _PANELS = (
@@ -19,6 +18,7 @@ _PANELS = (
     ("W_rec (units x units)", "from unit", "to unit", "W_rec"),
     ("W_out (units x outputs)", "unit", "output", "W_out"),
 )
+_PANEL_GAP = 0.07  # horizontal space between the panels (fraction of the plot width)
 
 
 def weights_figure(
@@ -49,41 +49,61 @@ def weights_figure(
     limit = largest if largest > 0 else 1.0
     widths = np.array([W_in.shape[1], W_rec.shape[1], max(W_out.shape[1], 2)], dtype=float)
 
-    fig = make_subplots(
-        rows=1,
-        cols=3,
-        column_widths=(widths / widths.sum()).tolist(),
-        subplot_titles=[panel[0] for panel in _PANELS],
-        horizontal_spacing=0.07,
-    )
-    for col, (matrix, (_, row_title, col_title, name)) in enumerate(zip(matrices, _PANELS, strict=True), start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=matrix,
-                x=np.arange(matrix.shape[1]),
-                y=np.arange(matrix.shape[0]),
-                zmin=-limit,
-                zmax=limit,
-                colorscale=DIVERGING_SCALE,
-                showscale=col == 3,
-                colorbar={"title": {"text": "weight", "side": "right"}},
-                xgap=1,
-                ygap=1,
-                name=name,
-                hovertemplate=f"{name}[%{{y}}, %{{x}}] = %{{z:.3f}}<extra></extra>",
-            ),
-            row=1,
-            col=col,
+    # Three panels side by side, laid out as make_subplots(rows=1, cols=3, column_widths=..., horizontal_spacing=
+    # _PANEL_GAP, subplot_titles=...) does it: panel widths proportional to the matrices' column counts.
+    shares = (widths / widths.sum()).tolist()
+    total = float(sum(shares))
+    panel_widths = [(1.0 - _PANEL_GAP * 2) * (share / total) for share in shares]
+    data: list[dict] = []
+    axes: dict[str, dict] = {}
+    titles: list[dict] = []
+    for col, (matrix, (panel_title, row_title, col_title, name)) in enumerate(zip(matrices, _PANELS, strict=True)):
+        suffix = "" if col == 0 else str(col + 1)
+        start = sum(panel_widths[:col]) + col * _PANEL_GAP
+        domain = [start, start + panel_widths[col]]
+        data.append(
+            {
+                "type": "heatmap",
+                "z": matrix,
+                "x": np.arange(matrix.shape[1]),
+                "y": np.arange(matrix.shape[0]),
+                "zmin": -limit,
+                "zmax": limit,
+                "colorscale": DIVERGING_SCALE,
+                "showscale": col == 2,
+                "colorbar": {"title": {"text": "weight", "side": "right"}},
+                "xgap": 1,
+                "ygap": 1,
+                "name": name,
+                "hovertemplate": f"{name}[%{{y}}, %{{x}}] = %{{z:.3f}}<extra></extra>",
+                "xaxis": f"x{suffix}",
+                "yaxis": f"y{suffix}",
+            }
         )
-        fig.update_xaxes(title_text=col_title, dtick=tick_step(matrix.shape[1], 8), showgrid=False, row=1, col=col)
-        fig.update_yaxes(
-            title_text=row_title,
+        axes[f"xaxis{suffix}"] = axis_title(
+            col_title, anchor=f"y{suffix}", domain=domain, dtick=tick_step(matrix.shape[1], 8), showgrid=False
+        )
+        axes[f"yaxis{suffix}"] = axis_title(
+            row_title,
+            anchor=f"x{suffix}",
+            domain=[0.0, 1.0],
             autorange="reversed",
             dtick=tick_step(matrix.shape[0], 12),
             showgrid=False,
-            row=1,
-            col=col,
+        )
+        titles.append(
+            {
+                "font": {"size": FONT_SIZE},
+                "showarrow": False,
+                "text": panel_title,
+                "x": sum(domain) / 2.0,
+                "xanchor": "center",
+                "xref": "paper",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "yref": "paper",
+            }
         )
     height = max(360, 160 + 24 * max(n_units, W_in.shape[0]))
-    base_layout(fig, title=title, uirevision="weights_figure", height=min(height, 800))
-    return fig
+    spec = layout(title=title, uirevision="weights_figure", height=min(height, 800), annotations=titles, **axes)
+    return figure(data, spec)
