@@ -189,6 +189,10 @@ class ElmanRNN:
             b["R_out"] = R[1:, :, H:]  # the output layer's part of dL/dh_t
             b["R_da"] = R[:T, :, :H]  # da_t for t = 0..T-1
             b["hs"] = Z[1:, :, :H]  # h_1..h_T
+            # 2-D views for the output layer: np.dot on 3-D arrays takes a slow non-BLAS path
+            b["HO_2d"] = b["HO"].reshape(T * B, H + 1)
+            b["Y_2d"] = b["Y"].reshape(T * B, self.n_out)
+            b["DZ_2d"] = b["DZ"].reshape(T * B, self.n_out)
             if len(self._buf_cache) >= 3:  # keep the training shape and a couple of evaluation shapes
                 self._buf_cache.pop(next(iter(self._buf_cache)))
             self._buf_cache[key] = b
@@ -207,7 +211,7 @@ class ElmanRNN:
             dot(z_t, W_cat, out=U)
             act(U, out=h_next)
         np.copyto(HO, buf["Z_h1"])
-        dot(HO, self.params.W_out_cat, out=Y)  # logits of every step at once, (T, B, n_out)
+        dot(buf["HO_2d"], self.params.W_out_cat, out=buf["Y_2d"])  # logits of every step at once, (T, B, n_out)
         sigmoid(Y, out=Y)
         return buf
 
@@ -269,7 +273,10 @@ class ElmanRNN:
             mul(gh, dact, out=da)  # da_t = dL/dh_t * act'(u_t)
         g_cat, g_out = self.grads.W_cat, self.grads.W_out_cat
         dot(buf["Z_in"], buf["R_da"].reshape(T * B, H), out=g_cat)
-        dot(buf["HO"].reshape(T * B, H + 1).T, DZ.reshape(T * B, self.n_out), out=g_out)
+        if self.n_out == 1:  # (1, T B) @ (T B, H+1): a row-vector product, contiguous operands
+            dot(buf["DZ_2d"].T, buf["HO_2d"], out=g_out.T)
+        else:
+            dot(buf["HO_2d"].T, buf["DZ_2d"], out=g_out)
         if not self.use_bias:
             g_cat[H] = 0.0
             g_out[H] = 0.0
