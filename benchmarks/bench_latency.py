@@ -42,27 +42,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE, STEP_METRIC  # noqa: E402
+
 DASHBOARD = ROOT / "dashboard.py"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
-STEP_METRIC = """() => {
-  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
-    const label = m.querySelector('[data-testid="stMetricLabel"]');
-    if (label && label.innerText.trim() === 'Step')
-      return m.querySelector('[data-testid="stMetricValue"]').innerText.trim();
-  }
-  return null;
-}"""
 
 
 # -- the server -------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser_support import IDLE
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 PRESENTATION_SCREENSHOT = ROOT / "docs" / "presentation.png"
 TIMEOUT_MS = 60_000
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 PLOTS_DRAWN = """() => {
   const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => c.offsetParent !== null);
   return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg'));

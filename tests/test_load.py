@@ -14,20 +14,12 @@ shared a trainer, or a click been lost or applied twice, the counts would differ
 from __future__ import annotations
 
 import pytest
+from browser_support import IDLE, STEP_METRIC
 
 pytestmark = pytest.mark.browser
 
 N_SESSIONS = 8
 TIMEOUT_MS = 120_000  # per wait; generous for a busy 2-core machine, and every wait is bounded
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
-STEP_METRIC = """() => {
-  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
-    const label = m.querySelector('[data-testid="stMetricLabel"]');
-    if (label && label.innerText.trim() === 'Step')
-      return m.querySelector('[data-testid="stMetricValue"]').innerText.trim();
-  }
-  return null;
-}"""
 # The error chart's raw trace as drawn: Plotly keeps the figure's data on its graph div (numpy arrays arrive as
 # base64 typed-array specs, decoded by plotly.js into `_inputArray`).
 RAW_POINTS = """() => {
