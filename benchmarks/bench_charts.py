@@ -42,20 +42,12 @@ sys.path.insert(0, str(ROOT))
 
 from carrylab import analysis as carry_analysis  # noqa: E402
 from carrylab import charts  # noqa: E402
+from rnn_core.diagnostics import adder_automaton  # noqa: E402
 from rnn_core.threads import limit_blas_threads  # noqa: E402
 from rnn_core.train import TrainConfig, Trainer  # noqa: E402
 
 DEFAULT_BASELINE = "4db04a5"
-ADDER = [
-    (0, (0, 0), 0, 0),
-    (0, (0, 1), 0, 1),
-    (0, (1, 0), 0, 1),
-    (0, (1, 1), 1, 0),
-    (1, (0, 0), 0, 1),
-    (1, (0, 1), 1, 0),
-    (1, (1, 0), 1, 0),
-    (1, (1, 1), 1, 1),
-]
+ADDER = adder_automaton().transitions  # (src, (a, b), dst, out) of the true 2-state adder
 
 
 def baseline_charts(rev: str):

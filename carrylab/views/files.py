@@ -119,29 +119,33 @@ def render(session: Session) -> None:
         help="A .npz saved by this dashboard or by `python -m rnn_core train --save FILE`. It replaces the "
         "current model, its history and settings; a file that is not a valid checkpoint changes nothing.",
     )
-    st.download_button(
-        "History: error per step (CSV)",
-        data=_history_csv(session, step_history_frame),
-        file_name=history_file_name(trainer, "errors"),
-        mime="text/csv",
-        key="download_step_history",
-        on_click="ignore",
-        icon=":material/table:",
-        disabled=playing,
-        help=why or "Download history: the training error per step (step, error, steps averaged).",
-        width="stretch",
-    )
-    st.download_button(
-        "History: evaluations (CSV)",
-        data=_history_csv(session, eval_history_frame),
-        file_name=history_file_name(trainer, "evaluations"),
-        mime="text/csv",
-        key="download_eval_history",
-        on_click="ignore",
-        icon=":material/table:",
-        disabled=playing,
-        help=why or "Download history: every evaluation (step, accuracy, accuracy per bit, carry probe, ...).",
-        width="stretch",
-    )
+    for label, frame, kind, key, what in (
+        (
+            "error per step",
+            step_history_frame,
+            "errors",
+            "download_step_history",
+            "the training error per step (step, error, steps averaged)",
+        ),
+        (
+            "evaluations",
+            eval_history_frame,
+            "evaluations",
+            "download_eval_history",
+            "every evaluation (step, accuracy, accuracy per bit, carry probe, ...)",
+        ),
+    ):
+        st.download_button(
+            f"History: {label} (CSV)",
+            data=_history_csv(session, frame),
+            file_name=history_file_name(trainer, kind),
+            mime="text/csv",
+            key=key,
+            on_click="ignore",
+            icon=":material/table:",
+            disabled=playing,
+            help=why or f"Download history: {what}.",
+            width="stretch",
+        )
     st.markdown("**Copy link** (this setup, for a browser or a slide):")
     st.code(share_url(st.context.url, session.settings), language=None, wrap_lines=True)
