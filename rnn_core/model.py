@@ -154,67 +154,125 @@ class ElmanRNN:
         for k in PARAM_NAMES:
             self.params[k] = params[k]
 
-    # -- buffers ---------------------------------------------------------------------------------------------
-    def _buffers(self, T: int, B: int):
-        """Work arrays for a (T, B) sequence batch, reused between calls of the same shape."""
+    # -- buffers and the compiled passes ----------------------------------------------------------------------
+    def _buffers(self, T: int, B: int) -> dict:
+        """Work arrays and compiled passes for a (T, B) sequence batch, reused between calls of the same shape."""
         key = (T, B)
         if self._cache_key != key:
             cached = self._buf_cache.get(key)
-            if cached is not None:
-                self._buf, self._cache_key = cached, key
-                return cached
-            H, K, dt = self.n_hidden, self.k_in, self.dtype
-            Z = np.zeros((T + 1, B, K), dtype=dt)  # Z[t] = [h_{t-1}, 1, x_t]; Z[T, :, :H] = h_T
-            Z[:, :, H] = 1.0
-            self._buf = {
-                "Z": Z,
-                "U": np.empty((B, H), dtype=dt),  # pre-activation of one step
-                "Y": np.empty((T, B, self.n_out), dtype=dt),  # outputs, time-major
-                "DZ": np.empty((T, B, self.n_out), dtype=dt),  # d loss / d output logits
-                # R[t] = [da_t, g_{t-1}]: d loss / d pre-activation at step t beside the output layer's part of
-                # d loss / d h_{t-1}, so that one product with M = [W_rec^T; I] gives the whole dL/dh of a step.
-                "R": np.zeros((T + 1, B, 2 * H), dtype=dt),
-                "M": np.vstack([np.zeros((H, H)), np.eye(H)]).astype(dt),
-                "GH": np.empty((T, B, H), dtype=dt),  # d loss / d h_t (for the gradient-flow view)
-                "DACT": np.empty((T, B, H), dtype=dt),  # act'(u_t)
-            }
-            b = self._buf
-            R = b["R"]
-            # Per-step views, made once: indexing costs as much as the arithmetic at batch 1.
-            b["steps_fwd"] = [(Z[t], Z[t + 1, :, :H]) for t in range(T)]
-            b["steps_bwd"] = [(R[t + 1], b["GH"][t], b["DACT"][t], R[t, :, :H]) for t in range(T - 1, -1, -1)]
-            b["HO"] = np.empty((T, B, H + 1), dtype=dt)  # [h_t, 1] for t = 1..T, contiguous for the output layer
-            b["Z_h1"] = Z[1:, :, : H + 1]  # where HO is copied from
-            b["Z_in"] = Z[:T].reshape(T * B, K).T  # (K, T B): rows [h_{t-1}, 1, x_t] of every step, transposed
-            b["R_out"] = R[1:, :, H:]  # the output layer's part of dL/dh_t
-            b["R_da"] = R[:T, :, :H]  # da_t for t = 0..T-1
-            b["hs"] = Z[1:, :, :H]  # h_1..h_T
-            # 2-D views for the output layer: np.dot on 3-D arrays takes a slow non-BLAS path
-            b["HO_2d"] = b["HO"].reshape(T * B, H + 1)
-            b["Y_2d"] = b["Y"].reshape(T * B, self.n_out)
-            b["DZ_2d"] = b["DZ"].reshape(T * B, self.n_out)
-            if len(self._buf_cache) >= 3:  # keep the training shape and a couple of evaluation shapes
-                self._buf_cache.pop(next(iter(self._buf_cache)))
-            self._buf_cache[key] = b
-            self._cache_key = key
+            if cached is None:
+                cached = self._make_buffers(T, B)
+                if len(self._buf_cache) >= 3:  # keep the training shape and a couple of evaluation shapes
+                    self._buf_cache.pop(next(iter(self._buf_cache)))
+                self._buf_cache[key] = cached
+            self._buf, self._cache_key = cached, key
         return self._buf
 
-    # -- forward ----------------------------------------------------------------------------------------------
-    def _forward_tm(self, T: int, B: int) -> dict:
-        """Run the recurrence on the inputs already written into Z[:T, :, H+1:]; fills Z and Y."""
-        buf = self._buf if self._cache_key == (T, B) else self._buffers(T, B)
-        U, Y, HO = buf["U"], buf["Y"], buf["HO"]
-        W_cat = self.params.W_cat
-        act = activation(self.cell)
-        dot = np.dot
-        for z_t, h_next in buf["steps_fwd"]:
-            dot(z_t, W_cat, out=U)
-            act(U, out=h_next)
-        np.copyto(HO, buf["Z_h1"])
-        dot(buf["HO_2d"], self.params.W_out_cat, out=buf["Y_2d"])  # logits of every step at once, (T, B, n_out)
-        sigmoid(Y, out=Y)
+    def _make_buffers(self, T: int, B: int) -> dict:
+        H, K, n_out, dt = self.n_hidden, self.k_in, self.n_out, self.dtype
+        Z = np.zeros((T + 1, B, K), dtype=dt)  # Z[t] = [h_{t-1}, 1, x_t]; Z[T, :, :H] = h_T
+        Z[:, :, H] = 1.0
+        # R[t] = [da_t, g_{t-1}]: d loss / d pre-activation at step t beside the output layer's part of
+        # d loss / d h_{t-1}, so that one product with M = [W_rec^T; I] gives the whole dL/dh of a step.
+        R = np.zeros((T + 1, B, 2 * H), dtype=dt)
+        buf = {
+            "Z": Z,
+            "R": R,
+            "U": np.empty((B, H), dtype=dt),  # pre-activation of one step
+            "Y": np.empty((T, B, n_out), dtype=dt),  # outputs, time-major
+            "DZ": np.empty((T, B, n_out), dtype=dt),  # d loss / d output logits
+            "TMP": np.empty((T, B, n_out), dtype=dt),  # scratch of the loss gradient
+            "M": np.vstack([np.zeros((H, H)), np.eye(H)]).astype(dt),
+            "GH": np.empty((T, B, H), dtype=dt),  # d loss / d h_t (for the gradient-flow view)
+            "DACT": np.empty((T, B, H), dtype=dt),  # act'(u_t)
+        }
+        buf["forward"] = self._compile_forward(buf, T, B)
+        buf["backward"] = {loss: self._compile_backward(buf, T, B, loss) for loss in LOSSES}
         return buf
 
+    def _compile_forward(self, buf: dict, T: int, B: int):
+        """forward(): the recurrence on the inputs already written into Z[:T, :, H+1:]; fills Z and Y.
+
+        A closure over prebuilt views: at batch 1 a step is a handful of numpy calls of ~1 us each, and looking up
+        buffers, attributes or building views would cost as much again."""
+        H, K = self.n_hidden, self.k_in
+        Z, U, Y = buf["Z"], buf["U"], buf["Y"]
+        Y_2d = Y.reshape(T * B, self.n_out)
+        HO_2d = Z[1:].reshape(T * B, K)[:, : H + 1]  # rows [h_t, 1] for t = 1..T: a strided view BLAS reads as is
+        W_cat, W_out_cat = self.params.W_cat, self.params.W_out_cat
+        steps = tuple((Z[t], Z[t + 1, :, :H]) for t in range(T))
+        act = activation(self.cell)
+        dot, mul, add, tanh = np.dot, np.multiply, np.add, np.tanh
+
+        def forward() -> None:
+            for z_t, h_next in steps:
+                dot(z_t, W_cat, U)  # u_t = [h_{t-1}, 1, x_t] @ [W_rec; b_rec; W_in]
+                act(U, h_next)
+            dot(HO_2d, W_out_cat, Y_2d)  # logits of every step at once
+            mul(Y, 0.5, Y)  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5, inline: it is 4 calls
+            tanh(Y, Y)
+            mul(Y, 0.5, Y)
+            add(Y, 0.5, Y)
+
+        return forward
+
+    def _compile_backward(self, buf: dict, T: int, B: int, loss: str):
+        """backward(target_tm) -> loss: BPTT on the buffers of the last forward(); fills self.grad.
+
+        target_tm: (T, B, n_out) of 0/1, time-major."""
+        H, K, n_out = self.n_hidden, self.k_in, self.n_out
+        Z, R, Y, DZ, TMP, DACT, M = (buf[k] for k in ("Z", "R", "Y", "DZ", "TMP", "DACT", "M"))
+        hs = Z[1:, :, :H]  # h_1..h_T
+        HO_2d = Z[1:].reshape(T * B, K)[:, : H + 1]
+        Z_in = Z[:T].reshape(T * B, K).T  # (K, T B): rows [h_{t-1}, 1, x_t] of every step, transposed
+        R_da = R[:T, :, :H].reshape(T * B, H)  # da_t for t = 0..T-1
+        R_out = R[1:, :, H:]  # the output layer's part of dL/dh_t
+        DZ_2d = DZ.reshape(T * B, n_out)
+        steps = tuple((R[t + 1], buf["GH"][t], DACT[t], R[t, :, :H]) for t in range(T - 1, -1, -1))
+        M_top, W_rec_T = M[:H], self.params["W_rec"].T
+        W_out = self.params["W_out"]
+        w_out_row = W_out[:, 0]
+        g_cat, g_out = self.grads.W_cat, self.grads.W_out_cat
+        tanh_cell, use_bias = self.cell == "tanh", self.use_bias
+        tiny = np.finfo(self.dtype).tiny
+        dot, mul, sub, vdot, copyto = np.dot, np.multiply, np.subtract, np.vdot, np.copyto
+
+        def backward(target_tm: np.ndarray) -> float:
+            sub(Y, target_tm, DZ)  # y - t
+            if loss == "mse":
+                value = 0.5 * float(vdot(DZ, DZ))
+                mul(DZ, Y, DZ)
+                sub(1.0, Y, TMP)
+                mul(DZ, TMP, DZ)  # d/dz 0.5 (y - t)^2 = (y - t) y (1 - y)
+            else:  # d/dz BCE(sigmoid(z)) = y - t, already in DZ
+                value = -float(np.sum(target_tm * np.log(Y + tiny) + (1.0 - target_tm) * np.log(1.0 - Y + tiny)))
+            if tanh_cell:
+                mul(hs, hs, DACT)
+                sub(1.0, DACT, DACT)
+            else:
+                sub(1.0, hs, DACT)
+                mul(DACT, hs, DACT)
+            if n_out == 1:  # output layer's part of dL/dh_t for all steps, straight into R
+                mul(DZ, w_out_row, R_out)
+            else:
+                R_out[...] = dot(DZ, W_out.T)
+            copyto(M_top, W_rec_T)
+            for r_next, gh, dact, da in steps:  # t = T-1 .. 0
+                dot(r_next, M, gh)  # dL/dh_t = g_t + da_{t+1} W_rec^T
+                mul(gh, dact, da)  # da_t = dL/dh_t * act'(u_t)
+            dot(Z_in, R_da, g_cat)
+            if n_out == 1:  # (1, T B) @ (T B, H+1): a row-vector product into the (H+1, 1) gradient, transposed
+                dot(DZ_2d.T, HO_2d, g_out.T)
+            else:
+                dot(HO_2d.T, DZ_2d, g_out)
+            if not use_bias:
+                g_cat[H] = 0.0
+                g_out[H] = 0.0
+            return value
+
+        return backward
+
+    # -- forward ----------------------------------------------------------------------------------------------
     def _load_inputs(self, x: np.ndarray) -> tuple[int, int]:
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[2] != self.n_in:
@@ -228,59 +286,13 @@ class ElmanRNN:
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """x: (B, T, n_in) -> y: (B, T, n_out) sigmoid outputs, h: (B, T+1, H) hidden states with h[:, 0] == 0."""
-        T, B = self._load_inputs(x)
+        self._load_inputs(x)
+        buf = self._buf
         with np.errstate(over="ignore", invalid="ignore"):  # extreme weights: inf/NaN outputs, checked by callers
-            buf = self._forward_tm(T, B)
+            buf["forward"]()
         y = buf["Y"].transpose(1, 0, 2).copy()
         h = buf["Z"][:, :, : self.n_hidden].transpose(1, 0, 2).copy()
         return y, h
-
-    # -- backward ---------------------------------------------------------------------------------------------
-    def _backward_tm(self, target_tm: np.ndarray, loss: str) -> float:
-        """BPTT on the buffers of the last _forward_tm. target_tm: (T, B, n_out). Fills self.grad; returns loss."""
-        buf = self._buf
-        Y, DZ, DACT = buf["Y"], buf["DZ"], buf["DACT"]
-        T, B = Y.shape[0], Y.shape[1]
-        H = self.n_hidden
-        np.subtract(Y, target_tm, out=DZ)  # y - t
-        if loss == "mse":
-            value = 0.5 * float(np.vdot(DZ, DZ))
-            DZ *= Y
-            DZ *= 1.0 - Y  # d/dz 0.5 (y - t)^2 = (y - t) y (1 - y)
-        elif loss == "bce":
-            eps = np.finfo(self.dtype).tiny
-            value = -float(
-                np.sum(target_tm * np.log(Y + eps) + (1.0 - target_tm) * np.log(1.0 - Y + eps))
-            )  # d/dz BCE(sigmoid(z)) = y - t, already in DZ
-        else:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        hs = buf["hs"]
-        if self.cell == "tanh":
-            np.multiply(hs, hs, out=DACT)
-            np.subtract(1.0, DACT, out=DACT)
-        else:
-            np.subtract(1.0, hs, out=DACT)
-            DACT *= hs
-        M = buf["M"]
-        if self.n_out == 1:  # output layer's part of dL/dh_t for all steps, straight into R
-            np.multiply(DZ, self.params["W_out"][:, 0], out=buf["R_out"])
-        else:
-            buf["R_out"][...] = np.dot(DZ, self.params["W_out"].T)
-        M[:H] = self.params["W_rec"].T
-        dot, mul = np.dot, np.multiply
-        for r_next, gh, dact, da in buf["steps_bwd"]:  # t = T-1 .. 0
-            dot(r_next, M, out=gh)  # dL/dh_t = g_t + da_{t+1} W_rec^T
-            mul(gh, dact, out=da)  # da_t = dL/dh_t * act'(u_t)
-        g_cat, g_out = self.grads.W_cat, self.grads.W_out_cat
-        dot(buf["Z_in"], buf["R_da"].reshape(T * B, H), out=g_cat)
-        if self.n_out == 1:  # (1, T B) @ (T B, H+1): a row-vector product, contiguous operands
-            dot(buf["DZ_2d"].T, buf["HO_2d"], out=g_out.T)
-        else:
-            dot(buf["HO_2d"].T, buf["DZ_2d"], out=g_out)
-        if not self.use_bias:
-            g_cat[H] = 0.0
-            g_out[H] = 0.0
-        return value
 
     def forward_backward(self, x: np.ndarray, target: np.ndarray, loss: str = "mse") -> float:
         """One forward and backward pass. x: (B, T, n_in), target: (B, T, n_out) of 0/1.
@@ -292,8 +304,11 @@ class ElmanRNN:
         target = np.asarray(target, dtype=self.dtype)
         if target.shape != (B, T, self.n_out):
             raise ValueError(f"target must have shape {(B, T, self.n_out)}, got {target.shape}")
-        self._forward_tm(T, B)
-        return self._backward_tm(target.transpose(1, 0, 2), loss)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        buf = self._buf
+        buf["forward"]()
+        return buf["backward"][loss](target.transpose(1, 0, 2))
 
     def loss_and_grads(self, x: np.ndarray, target: np.ndarray, loss: str = "mse"):
         """Loss (0.5 * sum((y - t)**2) over batch, time and outputs by default, or "bce") and its exact gradient.

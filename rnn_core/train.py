@@ -6,9 +6,10 @@ warnings, whether training stopped early); the history lives in ``trainer.steps_
 calls. The step log holds each step's loss divided by the batch size (the error per example, which at batch 1 is
 the post's "error rate"), so curves of different batch sizes share a scale.
 
-Divergence: after every step the loss and the sum of the parameters are checked for finiteness. At the first
-non-finite value training stops, the parameters go back to their values before that step (the optimizer state is
-cleared, as it holds the same non-finite values) and ``TrainingDiverged`` is raised with the step and learning rate.
+Divergence: the losses and the parameters are checked for finiteness at the end of every chunk of steps (and before
+each snapshot); when a check fails, the chunk is replayed from its saved start with a check after every step, which
+finds the first non-finite step exactly. Training stops there, the parameters go back to their values before that
+step (the optimizer state is cleared) and ``TrainingDiverged`` is raised with the step and learning rate.
 With tanh/sigmoid units a far too large learning rate usually does *not* produce NaN: the weights grow huge, the
 units saturate and learning stops. Evaluations check for that and put a warning in the report.
 """
@@ -165,6 +166,9 @@ def build_model(config: TrainConfig, rng) -> ElmanRNN:
 WEIGHT_WARN = 1e3  # |parameter| above this: the learning rate is very likely too large
 SATURATION_WARN = 0.98  # share of saturated hidden activations above this: the units have stopped learning
 SOLVED_STREAK = 128  # until_solved: consecutive right training examples before every pair is checked
+SUBSET_SIZE = 1024  # examples in the fixed random subset: the until_solved pre-check and the carry correlation
+SIGNAL_SIZE = 256  # of those, the ones the carry signals logged at every evaluation are measured on
+SUBSET_SEED = 20261129  # the subset's own generator (the run's generator is never used for it)
 
 
 class Trainer:
@@ -201,8 +205,8 @@ class Trainer:
             ex = self._eval_set
             dt = self.model.dtype
             self._table = (
-                np.ascontiguousarray(ex.x.transpose(1, 0, 2), dtype=dt),  # (T, N, n_in)
-                np.ascontiguousarray(ex.target.transpose(1, 0, 2), dtype=dt),  # (T, N, 1)
+                np.asarray(ex.x, dtype=dt),  # (N, T, n_in)
+                np.asarray(ex.target, dtype=dt),  # (N, T, 1)
             )
 
     def _draw_indices(self, n_steps: int) -> np.ndarray:
@@ -239,68 +243,114 @@ class Trainer:
         )
 
     def _train_loop(self, n_steps: int, until_solved: bool, errors: np.ndarray) -> tuple[int, bool]:
-        cfg = self.config
-        model, opt = self.model, self.optimizer
-        theta, grad, prev = model.theta, model.grad, self._prev_theta
-        T, B, H = self.task.n_bits, cfg.batch_size, model.n_hidden
-        eta, loss_name = float(cfg.eta), cfg.loss
-        snapshots = self.snapshots
-        per_example = 1.0 / B  # the history holds the error per example: comparable across batch sizes
-        streak = 0  # consecutive training examples predicted right (until_solved: when to check every pair)
-        done = 0
-        stopped = False
-        while done < n_steps:
-            # (Re)fetched per chunk: evaluations in between run other shapes through the model's buffers.
-            buf = model._buffers(T, B)
-            z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
-            chunk = min(n_steps - done, cfg.eval_every - self.step % cfg.eval_every)
-            if self._table is not None:
-                idx = self._draw_indices(chunk)
-                X, Y = self._table
-                targets = Y[:, idx]  # (T, chunk, B, 1)
-                inputs = X[:, idx]
-            else:
-                batches = [self.task.sample(self.rng, B) for _ in range(chunk)]
-                inputs = np.stack([b.x.transpose(1, 0, 2) for b in batches], axis=1).astype(model.dtype)
-                targets = np.stack([b.target.transpose(1, 0, 2) for b in batches], axis=1).astype(model.dtype)
-            for i in range(chunk):
-                z_in[...] = inputs[:, i]
-                model._forward_tm(T, B)
-                np.copyto(prev, theta)
-                loss = model._backward_tm(targets[:, i], loss_name)
-                opt.update(theta, grad, eta)
-                if not (math.isfinite(loss) and math.isfinite(float(theta.sum()))):
-                    self._roll_back(done + i, errors)
-                if until_solved:
-                    right = bool(((buf["Y"] >= 0.5) == (targets[:, i] >= 0.5)).all())
-                    streak = streak + B if right else 0
-                errors[done + i] = loss * per_example
-                self.step += 1
-                if self.step % snapshots.every == 0:
-                    snapshots.add(self.step, theta)
-                if until_solved and streak >= SOLVED_STREAK:  # recent examples all right: check every pair
-                    streak = 0
-                    if self._check_solved():
-                        stopped = True
-                        break
-                    buf = model._buffers(T, B)
-                    z_in = buf["Z"][:T, :, H + 1 :]
-            last = i if stopped else chunk - 1
-            done += last + 1
-            if self._table is not None:
-                self._remember_example(self._eval_set, int(idx[last, -1]))
-            else:
-                self._remember_example(batches[last], B - 1)
-            if stopped:
-                break
-            if self.step % cfg.eval_every == 0:
+        """Train in chunks that end at evaluation steps; returns (steps done, stopped early)."""
+        eval_every = self.config.eval_every
+        done, stopped = 0, False
+        while done < n_steps and not stopped:
+            chunk = min(n_steps - done, eval_every - self.step % eval_every)
+            inputs, targets, examples = self._draw_chunk(chunk)
+            start = self._save_state()
+            ran, stopped = self._run_steps(inputs, targets, errors[done : done + chunk], until_solved)
+            if not (math.isfinite(float(errors[done : done + ran].sum())) and self._theta_finite()):
+                self._locate_divergence(start, inputs, targets, errors, done)  # raises TrainingDiverged
+            done += ran
+            self._remember_example(*examples(ran - 1))
+            if not stopped and self.step % eval_every == 0:
                 self.evaluate_and_log()
-                if until_solved and self.solved_at_step is not None:
-                    stopped = True
-                    break
+                stopped = until_solved and self.solved_at_step is not None
         return done, stopped
 
+    def _draw_chunk(self, chunk: int):
+        """The examples of the next ``chunk`` steps: inputs (chunk, T, B, n_in) and targets (chunk, T, B, 1), each
+        step's slice contiguous and time-major like the model's buffers, and ``examples(i)`` -> (batch, index) of
+        step i's last example."""
+        dt, B = self.model.dtype, self.config.batch_size
+        if self._table is not None:
+            idx = self._draw_indices(chunk)  # (chunk, B)
+            X, Y = self._table  # (N, T, n_in), (N, T, 1)
+            inputs = np.ascontiguousarray(X[idx].transpose(0, 2, 1, 3))
+            targets = np.ascontiguousarray(Y[idx].transpose(0, 2, 1, 3))
+            return inputs, targets, lambda i: (self._eval_set, int(idx[i, -1]))
+        batches = [self.task.sample(self.rng, B) for _ in range(chunk)]
+        inputs = np.stack([b.x.transpose(1, 0, 2) for b in batches]).astype(dt)
+        targets = np.stack([b.target.transpose(1, 0, 2) for b in batches]).astype(dt)
+        return inputs, targets, lambda i: (batches[i], B - 1)
+
+    def _run_steps(
+        self, inputs: np.ndarray, targets: np.ndarray, errors: np.ndarray, until_solved: bool, checked: bool = False
+    ) -> tuple[int, bool]:
+        """The hot loop: one forward, backward and update per step; writes each step's error per example.
+
+        Finiteness is checked by the caller once per chunk, not per step (two numpy calls of a ~45-call step);
+        here only before a snapshot is stored, so that no snapshot holds a non-finite value. ``checked``: the
+        replay after a divergence, which checks every step and stops at the first non-finite one.
+        Returns (steps run, solved)."""
+        model, opt, snapshots = self.model, self.optimizer, self.snapshots
+        theta, grad, prev = model.theta, model.grad, self._prev_theta
+        T, B, H = self.task.n_bits, self.config.batch_size, model.n_hidden
+        eta = float(self.config.eta)
+        buf = model._buffers(T, B)
+        forward, backward = buf["forward"], buf["backward"][self.config.loss]
+        z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
+        Y = buf["Y"]
+        copyto, update = np.copyto, opt.update
+        # until_solved: a streak of right training examples triggers the check of every pair. At batch 1 a loss
+        # below that of a single output off by 0.5 means every output is right, with no extra numpy call.
+        right_loss = 0.125 if self.config.loss == "mse" else math.log(2.0)
+        targets_right = targets >= 0.5 if until_solved and B > 1 else None
+        streak, every, step, solved = 0, snapshots.every, self.step, False
+        i = -1
+        for i, (x_i, t_i) in enumerate(zip(inputs, targets)):
+            copyto(z_in, x_i)
+            forward()
+            loss = backward(t_i)
+            if checked:
+                copyto(prev, theta)
+            update(theta, grad, eta)
+            errors[i] = loss
+            step += 1
+            if checked and not (math.isfinite(loss) and self._theta_finite()):
+                self.step = step - 1
+                errors[:i] *= 1.0 / B
+                return i, False
+            if step % every == 0 and not checked:
+                self.step = step
+                if not self._theta_finite():
+                    break  # the caller finds the step and rolls back
+                snapshots.add(step, theta)
+                every = snapshots.every
+            if until_solved:
+                right = loss < right_loss if B == 1 else bool(((Y >= 0.5) == targets_right[i]).all())
+                streak = streak + B if right else 0
+                if streak >= SOLVED_STREAK:  # recent examples all right: check every pair
+                    streak = 0
+                    self.step = step
+                    if self._check_solved():
+                        solved = True
+                        break
+        self.step = step
+        errors[: i + 1] *= 1.0 / B  # the history holds the error per example: comparable across batch sizes
+        return i + 1, solved
+
+    def _theta_finite(self) -> bool:
+        return math.isfinite(float(self.model.theta.sum()))
+
+    def _save_state(self) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
+        """(step, parameters, optimizer state) at the start of a chunk, to replay it after a divergence."""
+        return self.step, self.model.theta.copy(), {k: v.copy() for k, v in self.optimizer.state().items()}
+
+    def _locate_divergence(self, start, inputs, targets, errors: np.ndarray, done: int) -> None:
+        """Replay the chunk from its saved start, checking every step, to roll back to just before the exact step
+        that produced the first non-finite value (replay is deterministic: same data, same arithmetic)."""
+        step, theta, opt_state = start
+        self.model.theta[...] = theta
+        self.optimizer.load_state(opt_state)
+        self.step = step
+        ran, _ = self._run_steps(inputs, targets, errors[done:], until_solved=False, checked=True)
+        self._roll_back(done + ran, errors)
+
     def _roll_back(self, done_in_call: int, errors: np.ndarray) -> None:
+        """Put back the parameters from before the failing step (``_prev_theta``), log the good steps, raise."""
         self.model.theta[...] = self._prev_theta
         self.optimizer.reset()
         self.steps_log.extend(self.step - done_in_call, errors[:done_in_call])
@@ -315,18 +365,17 @@ class Trainer:
     def _remember_example(self, batch, i: int) -> None:
         self.last_example = (int(batch.a[i]), int(batch.b[i]), int(batch.op_index[i]))
 
-    def _subset(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A fixed 1-in-16 subset of the evaluation set (1,024 examples for 8-bit addition, every operand pattern of
-        the low bits): x (n, T, n_in), target (n, T, 1), carry_out (n, T)."""
+    def _subset(self, n: int = SUBSET_SIZE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first n (<= SUBSET_SIZE) examples of a fixed random sample of the evaluation set, the same for every
+        run (its own seeded generator: the run's generator is not touched): x (n, T, n_in), target (n, T, 1),
+        carry_out (n, T). A random sample rather than a stride: every operand pattern has its chance, where a stride
+        of the (a, b) table would keep only values of b with their low bits zero, and so no carry in those bits."""
         if self._check_subset is None:
             ex = self._eval_set
-            stride = max(1, len(ex) // 1024)
-            self._check_subset = (
-                np.ascontiguousarray(ex.x[::stride]),
-                np.ascontiguousarray(ex.target[::stride]),
-                np.ascontiguousarray(ex.carry_out[::stride]),
-            )
-        return self._check_subset
+            pick = np.random.default_rng(SUBSET_SEED).permutation(len(ex))[:SUBSET_SIZE]
+            self._check_subset = (ex.x[pick], ex.target[pick], ex.carry_out[pick])
+        x, target, carry = self._check_subset
+        return x[:n], target[:n], carry[:n]
 
     def _check_solved(self) -> bool:
         """Every pair right? The fixed subset first (cheap), the whole set only if the subset passes."""
@@ -373,8 +422,8 @@ class Trainer:
         )
 
     def carry_correlation(self) -> np.ndarray | None:
-        """(H,) correlation of each hidden unit with the true carry over the fixed 1-in-16 subset of the evaluation
-        set (all steps of each example), or None when the task has no carry. Bounded cost at any width."""
+        """(H,) correlation of each hidden unit with the true carry over the fixed random subset of the evaluation
+        set (1,024 examples, all steps of each), or None when the task has no carry. Bounded cost at any width."""
         x, _, carry = self._subset()
         if not carry.any():
             return None
@@ -382,9 +431,11 @@ class Trainer:
         return carry_correlation(h[:, 1:], carry)
 
     def _carry_signals(self) -> tuple[float, float, np.ndarray]:
-        """On the fixed subset: the linear probe's carry accuracy, the largest |correlation| of a unit with the
-        carry (NaN for both when the task has no carry), and the mean ||dL/dh_t|| per step: (T,)."""
-        x, target, carry = self._subset()
+        """On the first SIGNAL_SIZE examples of the fixed subset: the linear probe's carry accuracy, the largest
+        |correlation| of a unit with the carry (NaN for both when the task has no carry), and the mean ||dL/dh_t||
+        per step: (T,). Logged at every evaluation, so kept small: 256 examples give 2,048 (state, carry) pairs at
+        8 bits, plenty for a probe of at most 257 weights, and cost a quarter of the check subset."""
+        x, target, carry = self._subset(SIGNAL_SIZE)
         self.model.forward_backward(x, target, self.config.loss)
         grad_norms = self.model.grad_h_norms().astype(np.float64)
         if not carry.any():

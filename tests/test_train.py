@@ -146,3 +146,45 @@ def test_snapshots_stay_within_budget_and_span_the_run():
     assert store.steps[0] == 0 and store.steps[-1] > 5000
     step, theta = store.nearest(7000)
     assert step <= 7000 and theta[0] == step
+
+
+@pytest.mark.parametrize("optimizer, batch_size", [("sgd", 1), ("adam", 4)])
+@pytest.mark.parametrize("snapshot_every", [10, 1000])
+def test_divergence_inside_a_chunk_rolls_back_to_the_exact_step(monkeypatch, optimizer, batch_size, snapshot_every):
+    """Finiteness is checked per chunk (and before each snapshot); the replay must still find the exact step."""
+    cfg = TrainConfig(seed=1, optimizer=optimizer, eta=0.05, batch_size=batch_size, snapshot_every=snapshot_every)
+    clean = Trainer(cfg)
+    clean.train(36)
+    trainer = Trainer(cfg)
+    draw = trainer._draw_chunk
+
+    def poisoned(chunk):  # step 37's input is NaN: its loss and then every parameter become NaN
+        inputs, targets, examples = draw(chunk)
+        if trainer.step < 37 <= trainer.step + chunk:
+            inputs[36 - trainer.step] = np.nan
+        return inputs, targets, examples
+
+    monkeypatch.setattr(trainer, "_draw_chunk", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 37 ") as info:
+        trainer.train(150)
+    assert info.value.step == 37 and trainer.step == 36
+    assert np.array_equal(trainer.model.theta, clean.model.theta)  # exactly the state after the 36 good steps
+    steps, errors = trainer.steps_log.arrays()
+    clean_steps, clean_errors = clean.steps_log.arrays()
+    assert np.array_equal(steps, clean_steps) and np.array_equal(errors, clean_errors)
+    assert trainer.snapshots.steps == clean.snapshots.steps  # no snapshot of a non-finite state
+    assert all(np.isfinite(theta).all() for theta in trainer.snapshots.thetas)
+    monkeypatch.setattr(trainer, "_draw_chunk", draw)
+    trainer.train(20)  # training can go on from the rolled-back state
+    assert trainer.step == 56 and np.isfinite(trainer.model.theta).all()
+
+
+def test_check_subset_is_fixed_and_spread_over_the_operands():
+    a, b = Trainer(TrainConfig(seed=0)), Trainer(TrainConfig(seed=5, n_hidden=8))
+    xa, ta, ca = a._subset()
+    xb, tb, cb = b._subset()
+    assert xa.shape == (1024, 8, 2) and np.array_equal(xa, xb) and np.array_equal(ca, cb)  # same for every run
+    assert a._subset(256)[0].shape == (256, 8, 2)
+    # a stride of the (a, b) table would keep only b with zero low bits: no carry out of bit 0 at all
+    assert 0.2 < ca[:, 0].mean() < 0.3  # carry out of bit 0 needs both low bits set: 1/4 of random pairs
+    assert 0.4 < xa[:, 0, 1].mean() < 0.6  # b's lowest bit
