@@ -7,6 +7,8 @@ anything. Gradient-norm clipping (``clip > 0``) rescales the whole gradient to n
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -50,8 +52,8 @@ class SGD(Optimizer):
     name = "sgd"
 
     def update(self, theta, grad, lr):
-        step = np.multiply(self._clip(grad), lr, out=self._step_buf)
-        theta -= step
+        np.multiply(self._clip(grad) if self.clip else grad, lr, self._step_buf)
+        np.subtract(theta, self._step_buf, theta)
 
 
 class Momentum(Optimizer):
@@ -88,10 +90,10 @@ class Adam(Optimizer):
         self._tmp = np.zeros(size, dtype=dtype)
 
     def update(self, theta, grad, lr):
-        g = self._clip(grad)
+        g = self._clip(grad) if self.clip else grad
         b1, b2 = self.beta1, self.beta2
-        self.t += 1
-        t = float(self.t[0])
+        t = float(self.t[0]) + 1.0
+        self.t[0] = t
         m, v, tmp = self.m, self.v, self._tmp
         m *= b1
         m += np.multiply(g, 1.0 - b1, out=tmp)
@@ -99,7 +101,7 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - b2
         v += tmp
-        lr_t = lr * np.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        lr_t = np.float64(lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t))  # float64: float32 runs scale in double
         np.sqrt(v, out=tmp)
         tmp += self.eps
         np.divide(m, tmp, out=tmp)

@@ -16,6 +16,7 @@ units saturate and learning stops. Evaluations check for that and put a warning 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, fields
 
@@ -168,7 +169,16 @@ SATURATION_WARN = 0.98  # share of saturated hidden activations above this: the 
 SOLVED_STREAK = 128  # until_solved: consecutive right training examples before every pair is checked
 SUBSET_SIZE = 1024  # examples in the fixed random subset: the until_solved pre-check and the carry correlation
 SIGNAL_SIZE = 256  # of those, the ones the carry signals logged at every evaluation are measured on
+CHUNK_STEPS = 64  # steps drawn, gathered and checked for finiteness together (fewer are wasted when solved early)
 SUBSET_SEED = 20261129  # the subset's own generator (the run's generator is never used for it)
+
+
+@functools.lru_cache(maxsize=16)
+def _subset_indices(n: int) -> np.ndarray:
+    """The fixed random subset of an n-example evaluation set (read-only; computed once per size)."""
+    pick = np.random.default_rng(SUBSET_SEED).permutation(n)[:SUBSET_SIZE]
+    pick.flags.writeable = False
+    return pick
 
 
 class Trainer:
@@ -191,6 +201,7 @@ class Trainer:
         self.last_example: tuple[int, int, int] = (0, 0, 0)  # (a, b, op_index) of the latest training example
         self._prev_theta = np.empty_like(self.model.theta)
         self._eval_set = self.task.exhaustive()
+        self._streak = 0  # until_solved: training examples right in a row (across chunks and calls)
         self._check_subset = None  # (x, target bits) of the until_solved pre-check, built on first use
         self._setup_sampler()
         self.snapshots.add(0, self.model.theta)
@@ -247,7 +258,7 @@ class Trainer:
         eval_every = self.config.eval_every
         done, stopped = 0, False
         while done < n_steps and not stopped:
-            chunk = min(n_steps - done, eval_every - self.step % eval_every)
+            chunk = min(n_steps - done, eval_every - self.step % eval_every, CHUNK_STEPS)
             inputs, targets, examples = self._draw_chunk(chunk)
             start = self._save_state()
             ran, stopped = self._run_steps(inputs, targets, errors[done : done + chunk], until_solved)
@@ -298,7 +309,7 @@ class Trainer:
         # below that of a single output off by 0.5 means every output is right, with no extra numpy call.
         right_loss = 0.125 if self.config.loss == "mse" else math.log(2.0)
         targets_right = targets >= 0.5 if until_solved and B > 1 else None
-        streak, every, step, solved = 0, snapshots.every, self.step, False
+        streak, every, step, solved = self._streak, snapshots.every, self.step, False
         i = -1
         for i, (x_i, t_i) in enumerate(zip(inputs, targets)):
             copyto(z_in, x_i)
@@ -328,7 +339,7 @@ class Trainer:
                     if self._check_solved():
                         solved = True
                         break
-        self.step = step
+        self.step, self._streak = step, streak
         errors[: i + 1] *= 1.0 / B  # the history holds the error per example: comparable across batch sizes
         return i + 1, solved
 
@@ -372,7 +383,7 @@ class Trainer:
         of the (a, b) table would keep only values of b with their low bits zero, and so no carry in those bits."""
         if self._check_subset is None:
             ex = self._eval_set
-            pick = np.random.default_rng(SUBSET_SEED).permutation(len(ex))[:SUBSET_SIZE]
+            pick = _subset_indices(len(ex))
             self._check_subset = (ex.x[pick], ex.target[pick], ex.carry_out[pick])
         x, target, carry = self._check_subset
         return x[:n], target[:n], carry[:n]

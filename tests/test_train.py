@@ -188,3 +188,13 @@ def test_check_subset_is_fixed_and_spread_over_the_operands():
     # a stride of the (a, b) table would keep only b with zero low bits: no carry out of bit 0 at all
     assert 0.2 < ca[:, 0].mean() < 0.3  # carry out of bit 0 needs both low bits set: 1/4 of random pairs
     assert 0.4 < xa[:, 0, 1].mean() < 0.6  # b's lowest bit
+
+
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_until_solved_stops_between_evaluations(batch_size):
+    """The streak of right training examples (carried across chunks) triggers the every-pair check early."""
+    trainer = Trainer(TrainConfig(seed=0, eval_every=5000, batch_size=batch_size, optimizer="adam", eta=0.02))
+    report = trainer.train(4000, until_solved=True)
+    assert report.stopped_early and report.solved_at_step == trainer.step < 4000
+    assert trainer.evaluate(details=True).accuracy == 1.0
+    assert trainer.evals.last("step") == trainer.step and trainer.evals.last("accuracy") == 1.0
