@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -63,7 +64,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    results: dict = {}
+    results: dict = {"load_average_before": os.getloadavg()[0]}
 
     ours, ref = [], []
     for r in range(args.runs):
@@ -108,6 +109,7 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         results[f"exhaustive_eval_ms_{np.dtype(dtype).name}"] = 1e3 * statistics.median(times)
 
+    results["load_average_after"] = os.getloadavg()[0]
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

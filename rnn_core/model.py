@@ -17,7 +17,9 @@ so the layout is chosen to minimise calls:
   into one product over all steps, ``dW_cat = Z[:T]^T @ da``;
 - ``[h_t, 1] @ [W_out; b_out]`` gives every step's output logit in one product;
 - all parameters live in one flat vector ``theta`` (``params`` holds views into it), so an optimizer updates the
-  whole model in a couple of calls.
+  whole model in a couple of calls;
+- the passes for a (T, B) shape are closures over prebuilt views of that shape's buffers (``_buffers``), so a step
+  looks nothing up: about 50 numpy calls in all at batch 1, 16 of them the forward recurrence and 16 the backward.
 Assigning a new array to ``model.params[name]`` copies it into that view, so it takes effect in the next forward.
 """
 
