@@ -167,8 +167,8 @@ def build_model(config: TrainConfig, rng) -> ElmanRNN:
 WEIGHT_WARN = 1e3  # |parameter| above this: the learning rate is very likely too large
 SATURATION_WARN = 0.98  # share of saturated hidden activations above this: the units have stopped learning
 SOLVED_STREAK = 128  # until_solved: consecutive right training examples before every pair is checked
-SUBSET_SIZE = 1024  # examples in the fixed random subset: the until_solved pre-check and the carry correlation
-SIGNAL_SIZE = 256  # of those, the ones the carry signals logged at every evaluation are measured on
+SUBSET_SIZE = 1024  # examples in the fixed random subset, for the carry correlation the views show
+SMALL_SUBSET = 256  # its first examples: the until_solved pre-check and the carry signals logged at evaluations
 CHUNK_STEPS = 64  # steps drawn, gathered and checked for finiteness together (fewer are wasted when solved early)
 SUBSET_SEED = 20261129  # the subset's own generator (the run's generator is never used for it)
 
@@ -389,8 +389,8 @@ class Trainer:
         return x[:n], target[:n], carry[:n]
 
     def _check_solved(self) -> bool:
-        """Every pair right? The fixed subset first (cheap), the whole set only if the subset passes."""
-        x, target, _ = self._subset()
+        """Every pair right? 256 examples of the fixed subset first (cheap), the whole set only if they pass."""
+        x, target, _ = self._subset(SMALL_SUBSET)
         y, _ = self.model.forward(x)
         if not np.array_equal(y >= 0.5, target >= 0.5):
             return False
@@ -442,11 +442,11 @@ class Trainer:
         return carry_correlation(h[:, 1:], carry)
 
     def _carry_signals(self) -> tuple[float, float, np.ndarray]:
-        """On the first SIGNAL_SIZE examples of the fixed subset: the linear probe's carry accuracy, the largest
+        """On the first SMALL_SUBSET examples of the fixed subset: the linear probe's carry accuracy, the largest
         |correlation| of a unit with the carry (NaN for both when the task has no carry), and the mean ||dL/dh_t||
         per step: (T,). Logged at every evaluation, so kept small: 256 examples give 2,048 (state, carry) pairs at
         8 bits, plenty for a probe of at most 257 weights, and cost a quarter of the check subset."""
-        x, target, carry = self._subset(SIGNAL_SIZE)
+        x, target, carry = self._subset(SMALL_SUBSET)
         self.model.forward_backward(x, target, self.config.loss)
         grad_norms = self.model.grad_h_norms().astype(np.float64)
         if not carry.any():
