@@ -1,11 +1,12 @@
 """Engine speed against the seed post's loop, measured side by side in one run (medians of several runs).
 
-    python benchmarks/bench_engine.py [--runs 5] [--steps 5000] [--json out.json]
+    python benchmarks/bench_engine.py [--runs 5] [--steps 5000] [--repeats 3] [--json out.json]
 
 Measures, alternating ours and the reference so that machine noise hits both alike:
 1. training steps/s at batch 1, hidden 32, float64 (no evaluation in the loop, like the reference);
 2. time to solve 8-bit addition (every pair right) for the post's configuration and for the Fast preset,
-   median over 5 seeds, against the reference's time for its 5,001-step run;
+   median over 5 seeds (each seed's time the median of --repeats identical runs), against the reference's time
+   for its 5,001-step run;
 3. exhaustive evaluation of all 16,384 pairs.
 The reference is ../shared/reference/seed_rnn_addition.py (run, not imported: it is a script).
 """
@@ -50,18 +51,24 @@ def ours_steps_seconds(steps: int, seed: int, **overrides) -> float:
     return time.perf_counter() - t0
 
 
-def ours_time_to_solve(config: TrainConfig, budget: int = 20_000) -> tuple[float, int | None]:
+def ours_time_to_solve(config: TrainConfig, repeats: int, budget: int = 20_000) -> tuple[float, int | None]:
+    """Wall time from building the trainer until every pair is right: the median of ``repeats`` identical runs
+    (the same seed gives the same run, so repeats only average out the machine's noise)."""
     config.task.exhaustive()  # the cached table: built once per process, not per run
-    t0 = time.perf_counter()
-    trainer = Trainer(config)
-    trainer.train(budget, until_solved=True)
-    return time.perf_counter() - t0, trainer.solved_at_step
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        trainer = Trainer(config)
+        trainer.train(budget, until_solved=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), trainer.solved_at_step
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--repeats", type=int, default=3, help="runs per seed in the time-to-solve measures (median)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     results: dict = {"load_average_before": os.getloadavg()[0]}
@@ -77,7 +84,7 @@ def main() -> None:
     }
 
     ref_5001 = [reference_seconds(5001, seed=s) for s in range(5)]
-    post = [ours_time_to_solve(TrainConfig(seed=s)) for s in range(5)]
+    post = [ours_time_to_solve(TrainConfig(seed=s), args.repeats) for s in range(5)]
     results["post_config_time_to_solve"] = {
         "ours_seconds_median": statistics.median(t for t, _ in post),
         "ours_solved_at": [s for _, s in post],
@@ -91,7 +98,7 @@ def main() -> None:
         fast_cfg = PRESETS["fast"].config
     except (ImportError, KeyError):
         fast_cfg = TrainConfig(optimizer="adam", eta=0.01, batch_size=16)
-    fast = [ours_time_to_solve(TrainConfig(**{**fast_cfg.to_dict(), "seed": s})) for s in range(5)]
+    fast = [ours_time_to_solve(TrainConfig(**{**fast_cfg.to_dict(), "seed": s}), args.repeats) for s in range(5)]
     results["fast_time_to_solve"] = {
         "config": fast_cfg.to_dict(),
         "seconds_median": statistics.median(t for t, _ in fast),
