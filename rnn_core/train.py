@@ -201,7 +201,7 @@ class Trainer:
         self.last_example: tuple[int, int, int] = (0, 0, 0)  # (a, b, op_index) of the latest training example
         self._prev_theta = np.empty_like(self.model.theta)
         self._eval_set = self.task.exhaustive()
-        self._streak = 0  # until_solved: training examples right in a row (across chunks and calls)
+        self._streak = 0  # until_solved: training examples right in a row (across the chunks of one call)
         self._check_subset = None  # (x, target bits) of the until_solved pre-check, built on first use
         self._setup_sampler()
         self.snapshots.add(0, self.model.theta)
@@ -240,6 +240,7 @@ class Trainer:
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
         errors = np.empty(n_steps)
+        self._streak = 0  # per call, as a checkpoint does not hold it: a resumed run continues bit for bit
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught below, not warned
             done, stopped = self._train_loop(n_steps, until_solved, errors)
         self.steps_log.extend(self.step - done, errors[:done])
@@ -263,7 +264,7 @@ class Trainer:
             start = self._save_state()
             ran, stopped = self._run_steps(inputs, targets, errors[done : done + chunk], until_solved)
             if not (math.isfinite(float(errors[done : done + ran].sum())) and self._theta_finite()):
-                self._locate_divergence(start, inputs, targets, errors, done)  # raises TrainingDiverged
+                self._locate_divergence(start, inputs, targets, examples, errors, done)  # raises TrainingDiverged
             done += ran
             self._remember_example(*examples(ran - 1))
             if not stopped and self.step % eval_every == 0:
@@ -305,10 +306,10 @@ class Trainer:
         z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
         Y = buf["Y"]
         copyto, update = np.copyto, opt.update
-        # until_solved: a streak of right training examples triggers the check of every pair. At batch 1 a loss
-        # below that of a single output off by 0.5 means every output is right, with no extra numpy call.
-        right_loss = 0.125 if self.config.loss == "mse" else math.log(2.0)
-        targets_right = targets >= 0.5 if until_solved and B > 1 else None
+        # until_solved: a streak of right training examples triggers the check of every pair. Whether a step's
+        # outputs are all right is exact, but its loss often decides it without three more numpy calls.
+        surely_right, surely_wrong = self._rightness_bounds(targets[0].size)
+        targets_right = targets >= 0.5 if until_solved else None
         streak, every, step, solved = self._streak, snapshots.every, self.step, False
         i = -1
         for i, (x_i, t_i) in enumerate(zip(inputs, targets)):
@@ -331,7 +332,12 @@ class Trainer:
                 snapshots.add(step, theta)
                 every = snapshots.every
             if until_solved:
-                right = loss < right_loss if B == 1 else bool(((Y >= 0.5) == targets_right[i]).all())
+                if loss < surely_right:
+                    right = True
+                elif loss > surely_wrong:
+                    right = False
+                else:
+                    right = bool(((Y >= 0.5) == targets_right[i]).all())
                 streak = streak + B if right else 0
                 if streak >= SOLVED_STREAK:  # recent examples all right: check every pair
                     streak = 0
@@ -343,6 +349,12 @@ class Trainer:
         errors[: i + 1] *= 1.0 / B  # the history holds the error per example: comparable across batch sizes
         return i + 1, solved
 
+    def _rightness_bounds(self, n_outputs: int) -> tuple[float, float]:
+        """(loss below which every one of a step's n_outputs is surely right, loss above which one is surely wrong).
+        A wrong output costs at least 0.125 (mse: 0.5 * 0.5**2) or log 2 (bce); a right one less than that."""
+        per_output = 0.125 if self.config.loss == "mse" else math.log(2.0)
+        return 0.999 * per_output, 1.001 * per_output * n_outputs
+
     def _theta_finite(self) -> bool:
         return math.isfinite(float(self.model.theta.sum()))
 
@@ -350,7 +362,7 @@ class Trainer:
         """(step, parameters, optimizer state) at the start of a chunk, to replay it after a divergence."""
         return self.step, self.model.theta.copy(), {k: v.copy() for k, v in self.optimizer.state().items()}
 
-    def _locate_divergence(self, start, inputs, targets, errors: np.ndarray, done: int) -> None:
+    def _locate_divergence(self, start, inputs, targets, examples, errors: np.ndarray, done: int) -> None:
         """Replay the chunk from its saved start, checking every step, to roll back to just before the exact step
         that produced the first non-finite value (replay is deterministic: same data, same arithmetic)."""
         step, theta, opt_state = start
@@ -358,6 +370,8 @@ class Trainer:
         self.optimizer.load_state(opt_state)
         self.step = step
         ran, _ = self._run_steps(inputs, targets, errors[done:], until_solved=False, checked=True)
+        if ran:
+            self._remember_example(*examples(ran - 1))  # the last good step's example
         self._roll_back(done + ran, errors)
 
     def _roll_back(self, done_in_call: int, errors: np.ndarray) -> None:

@@ -198,3 +198,35 @@ def test_until_solved_stops_between_evaluations(batch_size):
     assert report.stopped_early and report.solved_at_step == trainer.step < 4000
     assert trainer.evaluate(details=True).accuracy == 1.0
     assert trainer.evals.last("step") == trainer.step and trainer.evals.last("accuracy") == 1.0
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        TrainConfig(seed=1, eval_every=1000),
+        TrainConfig(seed=0, loss="bce", optimizer="adam", eta=0.01, eval_every=1000),
+        TrainConfig(seed=2, batch_size=8, optimizer="adam", eta=0.02, eval_every=1000),
+    ],
+)
+def test_loss_shortcut_never_changes_whether_a_step_was_right(monkeypatch, config):
+    """until_solved reads 'every output right' off the loss when it can; the answer must be the exact one."""
+    fast = Trainer(config)
+    fast.train(3000, until_solved=True)
+    monkeypatch.setattr(Trainer, "_rightness_bounds", lambda self, n: (-np.inf, np.inf))  # always compare outputs
+    exact = Trainer(config)
+    exact.train(3000, until_solved=True)
+    assert fast.solved_at_step is not None and fast.solved_at_step % 1000 != 0  # found by the streak, not an eval
+    assert fast.solved_at_step == exact.solved_at_step
+
+
+def test_a_resumed_checkpoint_continues_an_until_solved_run_bit_for_bit():
+    from rnn_core.checkpoint import checkpoint_bytes, load_checkpoint
+
+    cfg = TrainConfig(seed=0, optimizer="adam", eta=0.02, eval_every=5000)
+    a = Trainer(cfg)
+    a.train(3550, until_solved=True)
+    b = load_checkpoint(checkpoint_bytes(a)).to_trainer()
+    a.train(2450, until_solved=True)
+    b.train(2450, until_solved=True)
+    assert a.solved_at_step is not None and a.solved_at_step == b.solved_at_step
+    assert np.array_equal(a.model.theta, b.model.theta)
