@@ -44,7 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE, PLOTS_DRAWN  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -52,10 +52,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_charts import DEFAULT_BASELINE, baseline_charts  # noqa: E402
 
 TIMEOUT_MS = 90_000
-PLOTS_DRAWN = """() => {
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => c.offsetParent !== null);
-  return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg'));
-}"""
 STEP_TEXT = """() => { const el = document.querySelector('[data-testid="stMetricValue"]');
                       return el ? el.innerText.trim() : null; }"""
 PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
@@ -234,8 +230,8 @@ def baseline_tree(rev: str) -> Path | None:
 
 
 def _time_by_part(profile: dict) -> dict[str, float]:
-    """ms of main-thread time in a CDP sampling profile, by part: Plotly (PlotlyChart.js anywhere on the stack:
-    plotly.js and Streamlit's chart component), React (react-dom on the stack, not under Plotly), other JavaScript,
+    """ms of main-thread time in a CDP sampling profile, by part: Plotly (PlotlyChart.js or plotly.min.js anywhere on
+    the stack: plotly.js and Streamlit's chart component, or the live charts' plotly.js and their component), React (react-dom on the stack, not under Plotly), other JavaScript,
     native work outside JavaScript such as style and layout ("(program)"), garbage collection, idle."""
     nodes = {node["id"]: node for node in profile["nodes"]}
     parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", ())}
@@ -249,7 +245,7 @@ def _time_by_part(profile: dict) -> dict[str, float]:
             node_id = parent.get(node_id)
         if top in ("(idle)", "(program)", "(garbage collector)"):
             part = {"(idle)": "idle", "(program)": "native", "(garbage collector)": "gc"}[top]
-        elif any(url.startswith("PlotlyChart") for url in urls):
+        elif any(url.startswith("PlotlyChart") or url == "plotly.min.js" or "live_chart" in url for url in urls):
             part = "plotly"
         elif any(url.startswith("react-dom") for url in urls):
             part = "react"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import IDLE
+from browser_support import CHARTS, IDLE, PLOTS_DRAWN
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 PRESENTATION_SCREENSHOT = ROOT / "docs" / "presentation.png"
 TIMEOUT_MS = 60_000
-PLOTS_DRAWN = """() => {
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => c.offsetParent !== null);
-  return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg'));
-}"""
 PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
   .some(b => b.offsetParent !== null && b.innerText.trim().endsWith(label))"""
 STEP_IS = """(text) => {
@@ -74,11 +70,11 @@ def full_page_screenshot(page, path: Path) -> None:
 
 def test_train_draws_the_charts_without_console_errors(page, streamlit_server):
     open_app(page, streamlit_server.url)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    assert page.locator(CHARTS).count() == 2
     page.get_by_role("button", name="Train 1,000 steps").click()
     page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
     wait_idle(page)
-    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+    for chart in page.locator(CHARTS).all():
         assert chart.locator(".main-svg").count() >= 1
     body = page.locator('[data-testid="stApp"]').inner_text()
     assert "13 + 33 = " in body.replace("\n", " ")

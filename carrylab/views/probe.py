@@ -21,6 +21,7 @@ from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, 
 from carrylab.views import escape_markdown
 from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
+from carrylab.views.live_chart import live_chart
 from carrylab.views.training import PLOTLY_CONFIG, enlarge, presenting
 
 TABLE_EXPLANATION = (
@@ -164,7 +165,7 @@ def render(session: Session) -> None:
     explain(TABLE_EXPLANATION)
     if session.settings["order_units"] and order is None:
         st.info("Ordering by carry correlation needs rnn_core.diagnostics; units are in index order.")
-    st.plotly_chart(figure, key="hidden_heatmap", width="stretch", theme=None, config=PLOTLY_CONFIG)
+    live_chart(figure, key="hidden_heatmap", config=PLOTLY_CONFIG)
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
     explain(HEATMAP_EXPLANATION)
