@@ -27,7 +27,7 @@ STEP_METRIC = """() => {
   }
   return null;
 }"""
-# Every visible Plotly chart (st.plotly_chart, or a live chart of carrylab.views.live_chart) has drawn; at least two.
+# Every visible Plotly chart (st.plotly_chart, or a carrylab.components.live_chart) has drawn; at least two.
 CHARTS = '[data-testid="stPlotlyChart"], .carrylab-live-chart-graph'
 PLOTS_DRAWN = (
     "() => { const charts = [...document.querySelectorAll('"

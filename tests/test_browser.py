@@ -105,6 +105,59 @@ def test_play_updates_live_until_paused(page, streamlit_server):
     assert page.console_errors == []
 
 
+GRAPH = "document.querySelector('.st-key-{key} .carrylab-live-chart-graph')"
+MARK_GRAPHS = (
+    "() => { window.__graphs = {error: "
+    + GRAPH.format(key="error_chart")
+    + ", heat: "
+    + GRAPH.format(key="hidden_heatmap")
+    + "}; return {error: Number(window.__graphs.error.dataset.revision), "
+    "heat: Number(window.__graphs.heat.dataset.revision)}; }"
+)
+GRAPHS_NOW = (
+    "() => { const error = "
+    + GRAPH.format(key="error_chart")
+    + ", heat = "
+    + GRAPH.format(key="hidden_heatmap")
+    + "; return {sameError: error === window.__graphs.error, sameHeat: heat === window.__graphs.heat, "
+    "error: Number(error.dataset.revision), heat: Number(heat.dataset.revision), "
+    "graphs: document.querySelectorAll('.carrylab-live-chart-graph').length, "
+    "path: [...error.querySelectorAll('.scatterlayer .trace path.js-line')].map(p => p.getAttribute('d')).join()}; }"
+)
+
+
+def test_play_redraws_the_live_charts_in_place(page, streamlit_server):
+    """While playing, both charts are redrawn in the same graph divs (Plotly.react, no remount), with plotly.js
+    served from the plotly package by the Streamlit server, and Streamlit's own Plotly chunk never loaded."""
+    scripts = []
+    page.on("response", lambda r: r.url.endswith(".js") and scripts.append((r.url, r.status, r.headers)))
+    open_app(page, streamlit_server.url)
+    start = page.evaluate(MARK_GRAPHS)
+    first_path = page.evaluate(GRAPHS_NOW)["path"]
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "(start) => { const now = (" + GRAPHS_NOW + ")(); "
+        "return now.error >= start.error + 3 && now.heat > start.heat; }",
+        arg=start,
+        timeout=TIMEOUT_MS,
+    )
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Play", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    now = page.evaluate(GRAPHS_NOW)
+    assert now["sameError"] and now["sameHeat"], now  # the graph divs were never replaced
+    assert now["graphs"] == 2
+    assert now["path"] != first_path  # the error curve shows the new steps
+    assert step_value(page) != "0"
+    served = [(url, status, headers) for url, status, headers in scripts if url.endswith("/plotly.min.js")]
+    assert len(served) == 1 and served[0][1] == 200, served
+    assert "/component/carrylab.components.live_chart.plotly_js/" in served[0][0]
+    assert "javascript" in served[0][2].get("content-type", "")
+    assert not [url for url, _, _ in scripts if "/PlotlyChart" in url]
+    assert page.console_errors == []
+
+
 def test_a_shared_link_restores_its_settings(page, streamlit_server):
     page.goto(f"{streamlit_server.url}/?n_hidden=12&eta=0.25&operand_a=100&bogus=1", timeout=TIMEOUT_MS)
     page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)

@@ -405,7 +405,8 @@ def test_step_history_csv_counts_the_steps_of_downsampled_points():
 def test_the_copy_link_reproduces_the_settings(dashboard_app):
     dashboard_app.query_params.update({"preset": "mixed", "operand_a": "5", "demo_speed": "5"})
     at = run(dashboard_app)
-    link = at.code[-1].value
+    (box,) = [el for el in at.get("bidi_component") if el.proto.component_name == "carrylab.copy_link"]
+    link = json.loads(box.proto.json)["url"]
     parts = urlsplit(link)
     assert parts.scheme in ("http", "https") and parts.netloc
     params = {k: v for k, v in parse_qs(parts.query).items()}

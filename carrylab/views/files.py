@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from carrylab.components.copy_link import copy_link
 from carrylab.session import STATE_KEY, Session, checkpoint_file_name
 from carrylab.settings import share_url
 from carrylab.views import push_settings
@@ -148,4 +149,4 @@ def render(session: Session) -> None:
             width="stretch",
         )
     st.markdown("**Copy link** (this setup, for a browser or a slide):")
-    st.code(share_url(st.context.url, session.settings), language=None, wrap_lines=True)
+    copy_link(share_url(st.context.url, session.settings))

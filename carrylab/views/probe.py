@@ -16,12 +16,12 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab import charts
+from carrylab.components.live_chart import live_chart
 from carrylab.session import ProbeResult, Session
 from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
 from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
-from carrylab.views.live_chart import live_chart
 from carrylab.views.training import PLOTLY_CONFIG, enlarge, presenting
 
 TABLE_EXPLANATION = (

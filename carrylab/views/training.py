@@ -13,11 +13,11 @@ import math
 import streamlit as st
 
 from carrylab import charts
+from carrylab.components.live_chart import live_chart
 from carrylab.session import RECENT_WINDOW, Session
 from carrylab.settings import SETTINGS
 from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
-from carrylab.views.live_chart import live_chart
 
 # Plotly toolbar: keep zoom/pan/reset and the PNG export; no logo, no editing.
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}

@@ -24,12 +24,16 @@ import plotly
 import plotly.io
 import streamlit as st
 import streamlit.components.v1 as components_v1
+from streamlit.runtime import exists as runtime_exists
+from streamlit.runtime import get_instance
 
 PLOTLY_JS_DIR = Path(plotly.__file__).resolve().parent / "package_data"
 PLOTLY_JS = "plotly.min.js"
+SERVED_NAME = f"{__name__}.plotly_js"  # declare_component names a component "<calling module>.<name>"
 DEFAULT_HEIGHT = 450  # Plotly's default, as st.plotly_chart uses
 _JS = (Path(__file__).with_name("live_chart.js")).read_text(encoding="utf-8")
-_CSS = ".carrylab-live-chart-graph { width: 100%; }"
+PRELOAD_KEY = "plotly_preload"
+_CSS = f".carrylab-live-chart-graph {{ width: 100%; }} .st-key-{PRELOAD_KEY} {{ display: none; }}"
 # The mounting function; the definition is registered on the running Streamlit runtime at each mount.
 _mount = st.components.v2.component("carrylab.live_chart", js=_JS, css=_CSS, isolate_styles=False)
 
@@ -40,11 +44,15 @@ def available() -> bool:
 
 
 def plotly_js_url() -> str:
-    """Server-relative URL of plotly.min.js; declares the path-only component that serves the folder."""
-    served = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR))
+    """Server-relative URL of plotly.min.js. Declares the path-only component that serves the folder when the
+    running server does not know it yet (declare_component inspects the call stack: ~10 ms, not every frame)."""
+    name = SERVED_NAME
+    registry = get_instance().component_registry if runtime_exists() else None
+    if registry is None or registry.get_component_path(name) is None:
+        name = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR)).name
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}" if base else ""
-    return f"{prefix}/component/{served.name}/{PLOTLY_JS}"
+    return f"{prefix}/component/{name}/{PLOTLY_JS}"
 
 
 def figure_height(figure) -> int:
@@ -58,6 +66,15 @@ def payload(figure, key: str, config: dict | None = None) -> bytes:
     head = {"key": key, "lib": plotly_js_url(), "height": figure_height(figure), "config": config or {}}
     figure_json = plotly.io.to_json(figure, validate=False)
     return (json.dumps(head)[:-1] + ', "figure": ' + figure_json + "}").encode("utf-8")
+
+
+def preload() -> None:
+    """An invisible element that makes the browser start loading plotly.js now. Called at the top of the script,
+    before the modules that build charts are imported: the browser then fetches and compiles plotly.js while the
+    server is still importing and running the script, instead of after the first chart arrives."""
+    if available():
+        head = {"key": PRELOAD_KEY, "lib": plotly_js_url(), "preload": True}
+        _mount(key=PRELOAD_KEY, data=json.dumps(head).encode("utf-8"))
 
 
 def live_chart(figure, *, key: str, config: dict | None = None, container=None) -> None:

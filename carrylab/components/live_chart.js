@@ -84,9 +84,14 @@ function setUp(root) {
 
 export default function liveChart(component) {
   const root = component.parentElement;
-  const state = root[STATE] || setUp(root);
   const payload = decode(component.data);
   if (!payload) return undefined;
+  if (payload.preload) {
+    // Only fetch and run plotly.js (the element is hidden by the component's CSS).
+    loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
+    return undefined;
+  }
+  const state = root[STATE] || setUp(root);
   root.dataset.chartKey = payload.key || "";
   gdHeight(state, payload.height);
   state.payload = payload;
