@@ -11,7 +11,7 @@
 2. In a real browser (`streamlit run` + headless Debian Chromium through Playwright), each trial starts a server,
    opens a fresh browser context and measures:
    - first render: from `page.goto` (the server already healthy) until the script has finished and every visible
-     Plotly chart has drawn;
+     Plotly chart has drawn; "complete": until, in addition, no element is still a loading placeholder (skeleton);
    - Play: after a second of warm-up, over --play-seconds: server frames (changes of the Step metric), redraws of
      the error chart (`plotly_afterplot` events of its graph div), how many of those were remounts (a new graph
      div: Plotly.newPlot instead of an update) and distinct curves shown (changes of the smoothed line's path),
@@ -65,6 +65,9 @@ CHARTS_DRAWN = (
     + """')].filter(c => c.offsetParent !== null);
   return charts.length >= n && charts.every(c => c.querySelector('.main-svg')); }"""
 )
+# Nothing is still a placeholder: Streamlit shows a skeleton for an element whose code chunk has not loaded yet.
+NO_SKELETONS = """() => ![...document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')]
+  .some(e => e.offsetParent !== null)"""
 MINIMAL_EMPTY = """import streamlit as st
 
 st.metric("Step", "0")
@@ -324,8 +327,15 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
             page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
             page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=TIMEOUT_MS)
             first_render_s = time.perf_counter() - t0
+            page.wait_for_function(NO_SKELETONS, timeout=TIMEOUT_MS, polling=50)
+            complete_s = time.perf_counter() - t0
             if play_seconds <= 0:
-                return {"healthy_s": healthy_s, "first_render_s": first_render_s, "page_errors": errors}
+                return {
+                    "healthy_s": healthy_s,
+                    "first_render_s": first_render_s,
+                    "complete_s": complete_s,
+                    "page_errors": errors,
+                }
 
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
@@ -352,6 +362,7 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
             result = {
                 "healthy_s": healthy_s,
                 "first_render_s": first_render_s,
+                "complete_s": complete_s,
                 "server_frames_per_s": (end["steps"] - start["steps"]) / wall,
                 "redraws_per_s": (end["afterplot"] - start["afterplot"]) / wall,
                 "remounts_per_s": (end["graphDivs"] - start["graphDivs"]) / wall,

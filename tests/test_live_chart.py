@@ -9,6 +9,8 @@ and the Plotly config. The browser half (the div stays, Plotly.react redraws it)
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from carrylab.views.training import ERROR_HEIGHT, PLOTLY_CONFIG
 from tests.plotly_spec import PRELOAD_KEY, decode_typed_arrays, live_charts
 from tests.test_dashboard import expected_hidden, run
 
+ROOT = Path(__file__).resolve().parents[1]
 SERVED_PREFIX = "/component/carrylab.components.live_chart.plotly_js/"
 
 
@@ -102,3 +105,16 @@ def test_the_payload_is_the_figure_json_as_plotly_writes_it():
     trace = decode_typed_arrays(body["figure"])["data"][0]
     np.testing.assert_array_equal(trace["y"], [0.5, 0.25, 1.0])
     assert live_chart.figure_height(go.Figure()) == live_chart.DEFAULT_HEIGHT
+
+
+def test_the_page_modules_leave_pandas_for_later():
+    """The dashboard's imports (everything before its first elements) do not load pandas (~0.5 s): it loads when
+    a table or a download first needs it."""
+    code = (
+        "import sys, streamlit\n"
+        "import carrylab.views.training, carrylab.views.probe, carrylab.views.controls, carrylab.views.files\n"
+        "import carrylab.views.carry_tabs, carrylab.views.presentation, carrylab.components.live_chart\n"
+        "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -2,8 +2,8 @@
 
 Why not ``st.code``: its copy button comes with a 1.5 MB syntax-highlighter bundle that the browser loads and
 parses on the first page render (about 0.6 s here) just to show one line of text. This components-v2 element
-(inline JavaScript, no iframe, a few hundred bytes) shows the link in a read-only text box that selects itself
-on focus, and a button that copies it (Clipboard API where the page is a secure context, else the selection).
+(inline JavaScript, no iframe, a few hundred bytes) shows the whole link, wrapped, in code style (a click selects
+all of it), and a button that copies it (Clipboard API where the page is a secure context, else the selection).
 """
 
 from __future__ import annotations
@@ -16,44 +16,43 @@ export default function copyLink({ data, parentElement }) {
   if (!box) {
     box = document.createElement("div");
     box.className = "carrylab-copy-link";
-    const input = document.createElement("input");
-    input.readOnly = true;
-    input.setAttribute("aria-label", "Link to this setup");
-    input.addEventListener("focus", () => input.select());
+    const link = document.createElement("div");
+    link.className = "carrylab-copy-link-text";
+    link.setAttribute("aria-label", "Link to this setup");
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = "Copy";
     button.title = "Copy the link to the clipboard";
     button.addEventListener("click", async () => {
-      input.focus();
-      input.select();
+      const selection = window.getSelection();
+      selection.selectAllChildren(link);
       let copied = false;
       try {
         if (navigator.clipboard && window.isSecureContext) {
-          await navigator.clipboard.writeText(input.value);
+          await navigator.clipboard.writeText(link.textContent);
           copied = true;
         }
       } catch (err) { /* fall back to the selection */ }
-      if (!copied) copied = document.execCommand && document.execCommand("copy");
-      button.textContent = copied ? "Copied" : "Select + Ctrl+C";
+      if (!copied && document.execCommand) copied = document.execCommand("copy");
+      button.textContent = copied ? "Copied" : "Press Ctrl+C";
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
     });
-    box.append(input, button);
+    box.append(link, button);
     parentElement.appendChild(box);
   }
-  box.querySelector("input").value = (data && data.url) || "";
+  box.querySelector(".carrylab-copy-link-text").textContent = (data && data.url) || "";
 }
 """
 _CSS = """
-.carrylab-copy-link { display: flex; gap: 0.4rem; align-items: stretch; }
-.carrylab-copy-link input {
-  flex: 1; min-width: 0; padding: 0.35rem 0.5rem; font-family: var(--st-code-font, monospace); font-size: 0.8rem;
-  color: var(--st-text-color, inherit); background: var(--st-code-background-color, #f0f2f6);
-  border: 1px solid var(--st-border-color, #d5dae5); border-radius: var(--st-base-radius, 0.5rem);
+.carrylab-copy-link { display: flex; gap: 0.4rem; align-items: flex-start; }
+.carrylab-copy-link-text {
+  flex: 1; min-width: 0; padding: 0.4rem 0.6rem; font-family: var(--st-code-font, monospace); font-size: 0.78rem;
+  line-height: 1.4; word-break: break-all; user-select: all; color: var(--st-text-color, inherit);
+  background: var(--st-code-background-color, #f0f2f6); border-radius: var(--st-base-radius, 0.5rem);
 }
 .carrylab-copy-link button {
   padding: 0.35rem 0.7rem; font: inherit; font-size: 0.85rem; cursor: pointer; color: var(--st-text-color, inherit);
-  background: var(--st-secondary-background-color, #f0f2f6); border: 1px solid var(--st-border-color, #d5dae5);
+  background: var(--st-background-color, #fff); border: 1px solid var(--st-border-color, #d5dae5);
   border-radius: var(--st-button-radius, 0.5rem);
 }
 .carrylab-copy-link button:hover {
@@ -64,5 +63,5 @@ _mount = st.components.v2.component("carrylab.copy_link", js=_JS, css=_CSS, isol
 
 
 def copy_link(url: str, *, key: str = "copy_link") -> None:
-    """A read-only box holding `url`, with a Copy button."""
+    """`url` in a code-style box, with a Copy button."""
     _mount(key=key, data={"url": url})
