@@ -14,16 +14,17 @@
      Plotly chart has drawn; "complete": until, in addition, no element is still a loading placeholder (skeleton);
    - Play: after a second of warm-up, over --play-seconds: server frames (changes of the Step metric), redraws of
      the error chart (`plotly_afterplot` events of its graph div), how many of those were remounts (a new graph
-     div: Plotly.newPlot instead of an update) and distinct curves shown (changes of the smoothed line's path),
-     per second; how busy the page's main thread was (Chrome's TaskDuration / wall time); and CPU time per
-     server frame of the page's main thread, of the page's renderer process and of the Streamlit server (these
-     depend much less on the other load of a shared machine than frames per second do). With --profile also
-     where the main thread's time went per frame: Plotly, React, other JavaScript, native (style, layout), GC.
+     div: Plotly.newPlot instead of an update), redraws of the hidden-state heatmap, and distinct curves shown
+     (changes of the smoothed line's path), per second; how busy the page's main thread was (Chrome's
+     TaskDuration / wall time); and CPU time per server frame of the page's main thread, of the page's renderer
+     process and of the Streamlit server (these depend much less on the other load of a shared machine than
+     frames per second do). With --profile also where the main thread's time went per frame: Plotly, React,
+     other JavaScript, native (style, layout), GC.
    With --baseline, trials alternate between this tree and a copy of it whose carrylab/charts is the baseline's.
    With --tree REV, also the whole dashboard as it was at git revision REV (`git archive`, e.g. the commit this
-   work started from), measured the same way. With --floor, also two minimal pages, first render only, for
-   Streamlit's own floor on this machine: "minimal_empty" (one st.metric) and "minimal_2plotly" (a metric and two
-   st.plotly_chart of the dashboard's sizes).
+   work started from; or an app directory), measured the same way. With --floor, also two minimal pages, first
+   render only, for Streamlit's own floor on this machine: "minimal_empty" (one st.metric) and "minimal_2plotly"
+   (a metric and two st.plotly_chart of the dashboard's sizes).
 Medians over runs/trials; the machine is shared, so compare numbers from the same invocation only: the variants'
 trials alternate, and the load average is printed at the start and the end.
 """
@@ -90,13 +91,18 @@ PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button
 # Counters on the page: redraws of the error chart (plotly_afterplot on its graph div), new graph divs (remounts),
 # changes of the smoothed error line's path, changes of the Step metric; sampled every animation frame.
 INSTALL_COUNTERS = """() => {
-  const c = window.__bench = {afterplot: 0, graphDivs: 0, curves: 0, steps: 0, lastPath: null, lastStep: null};
+  const c = window.__bench = {afterplot: 0, graphDivs: 0, heatmapDraws: 0, curves: 0, steps: 0, lastPath: null,
+                              lastStep: null};
   const seen = new WeakSet();
   const hook = () => {
     const root = document.querySelector('.st-key-error_chart');
     const gd = root && root.querySelector('.js-plotly-plot');
     if (gd && !seen.has(gd) && typeof gd.on === 'function') {
       seen.add(gd); c.graphDivs += 1; gd.on('plotly_afterplot', () => { c.afterplot += 1; });
+    }
+    const heat = document.querySelector('.st-key-hidden_heatmap .js-plotly-plot');
+    if (heat && !seen.has(heat) && typeof heat.on === 'function') {
+      seen.add(heat); heat.on('plotly_afterplot', () => { c.heatmapDraws += 1; });
     }
     const lines = root ? root.querySelectorAll('.scatterlayer .trace path.js-line') : [];
     const path = lines.length > 1 ? lines[1].getAttribute('d') : null;
@@ -110,7 +116,7 @@ INSTALL_COUNTERS = """() => {
 }"""
 READ_COUNTERS = (
     "() => { const c = window.__bench; return {afterplot: c.afterplot, graphDivs: c.graphDivs, "
-    "curves: c.curves, steps: c.steps, step: c.lastStep}; }"
+    "heatmapDraws: c.heatmapDraws, curves: c.curves, steps: c.steps, step: c.lastStep}; }"
 )
 
 
@@ -366,6 +372,7 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
                 "server_frames_per_s": (end["steps"] - start["steps"]) / wall,
                 "redraws_per_s": (end["afterplot"] - start["afterplot"]) / wall,
                 "remounts_per_s": (end["graphDivs"] - start["graphDivs"]) / wall,
+                "heatmap_redraws_per_s": (end["heatmapDraws"] - start["heatmapDraws"]) / wall,
                 "curves_per_s": (end["curves"] - start["curves"]) / wall,
                 "main_thread_busy": used["TaskDuration"] / wall,
                 # CPU time per server frame: what a frame costs regardless of how busy the machine is.
@@ -423,7 +430,7 @@ def main(argv=None) -> int:
     ap.add_argument("--trials", type=int, default=2, help="browser trials per variant")
     ap.add_argument("--play-seconds", type=float, default=5.0)
     ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision of carrylab/charts to compare with")
-    ap.add_argument("--tree", help="also measure the whole dashboard as it was at this git revision")
+    ap.add_argument("--tree", help="also measure the whole dashboard at this git revision (or in this directory)")
     ap.add_argument("--floor", action="store_true", help="also the first render of two minimal Streamlit pages")
     ap.add_argument("--no-apptest", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
@@ -446,7 +453,7 @@ def main(argv=None) -> int:
             if a.baseline and (tree := baseline_tree(a.baseline)) is not None:
                 trees["baseline"] = (tree, 2, True)
             if a.tree:
-                tree = revision_tree(a.tree)
+                tree = Path(a.tree) if Path(a.tree).is_dir() else revision_tree(a.tree)
                 if tree is None:
                     raise SystemExit(f"git archive {a.tree} failed")
                 trees[f"rev_{a.tree}"] = (tree, 2, True)
