@@ -155,6 +155,12 @@ def test_play_redraws_the_live_charts_in_place(page, streamlit_server):
     assert "/component/carrylab.components.live_chart.plotly_js/" in served[0][0]
     assert "javascript" in served[0][2].get("content-type", "")
     assert not [url for url, _, _ in scripts if "/PlotlyChart" in url]
+    # hover works on the live chart: a label for the cell under the pointer
+    page.locator(".st-key-hidden_heatmap").scroll_into_view_if_needed()
+    box = page.locator(".st-key-hidden_heatmap .nsewdrag").last.bounding_box()  # the units' subplot
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5, steps=5)
+    page.wait_for_selector(".st-key-hidden_heatmap .hoverlayer .hovertext", timeout=TIMEOUT_MS)
+    page.mouse.move(0, 0)
     assert page.console_errors == []
 
 
@@ -168,6 +174,15 @@ def test_a_shared_link_restores_its_settings(page, streamlit_server):
     assert "100 + 33 = " in body.replace("\n", " ")
     assert "Ignored unknown URL parameter 'bogus'" in body
     assert "n_hidden=12" in page.url and "eta=0.25" in page.url
+    link = page.locator(".carrylab-copy-link-text").inner_text()  # the sidebar's copy link holds the same setup
+    assert "n_hidden=12" in link and "eta=0.25" in link
+    copy = page.locator(".carrylab-copy-link button")
+    copy.click()
+    for _ in range(40):
+        if copy.inner_text() != "Copy":
+            break
+        page.wait_for_timeout(50)
+    assert copy.inner_text() in ("Copied", "Press Ctrl+C")  # copied, or the link is selected for Ctrl+C
     # a change on the page goes back into the URL (the probe operand lives in the live fragment)
     page.locator(".st-key-operand_a input").fill("77")
     page.locator(".st-key-operand_a input").press("Enter")

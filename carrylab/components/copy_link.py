@@ -44,10 +44,10 @@ export default function copyLink({ data, parentElement }) {
 }
 """
 _CSS = """
-.carrylab-copy-link { display: flex; gap: 0.4rem; align-items: flex-start; }
+.carrylab-copy-link { display: flex; flex-direction: column; gap: 0.4rem; align-items: flex-end; }
 .carrylab-copy-link-text {
-  flex: 1; min-width: 0; padding: 0.4rem 0.6rem; font-family: var(--st-code-font, monospace); font-size: 0.78rem;
-  line-height: 1.4; word-break: break-all; user-select: all; color: var(--st-text-color, inherit);
+  align-self: stretch; padding: 0.4rem 0.6rem; font-family: var(--st-code-font, monospace); font-size: 0.78rem;
+  line-height: 1.4; overflow-wrap: anywhere; user-select: all; color: var(--st-text-color, inherit);
   background: var(--st-code-background-color, #f0f2f6); border-radius: var(--st-base-radius, 0.5rem);
 }
 .carrylab-copy-link button {
