@@ -23,9 +23,9 @@ function loadPlotly(url) {
   return window.__carrylabPlotly;
 }
 
-function decode(data) {
-  if (data instanceof Uint8Array || data instanceof ArrayBuffer) return JSON.parse(new TextDecoder().decode(data));
-  return typeof data === "string" ? JSON.parse(data) : data;
+function text(data) {
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) return new TextDecoder().decode(data);
+  return typeof data === "string" ? data : JSON.stringify(data);
 }
 
 async function draw(state, payload) {
@@ -51,6 +51,7 @@ async function drain(state) {
       try {
         await draw(state, payload);
       } catch (err) {
+        state.body = null; // the same figure arriving again is drawn again
         state.error.textContent = `Chart not drawn: ${err && err.message ? err.message : err}`;
         console.warn("carrylab live chart:", err);
       }
@@ -84,19 +85,28 @@ function setUp(root) {
 
 export default function liveChart(component) {
   const root = component.parentElement;
-  const payload = decode(component.data);
+  const body = text(component.data);
+  const known = root[STATE];
+  // While playing, the heatmap is re-sent unchanged for a few frames: nothing to parse or draw then.
+  if (known && known.body === body) return cleanup(root, known);
+  const payload = body ? JSON.parse(body) : null;
   if (!payload) return undefined;
   if (payload.preload) {
     // Only fetch and run plotly.js (the element is hidden by the component's CSS).
     loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
     return undefined;
   }
-  const state = root[STATE] || setUp(root);
+  const state = known || setUp(root);
+  state.body = body;
   root.dataset.chartKey = payload.key || "";
   gdHeight(state, payload.height);
   state.payload = payload;
   state.next = payload; // only the newest figure is drawn when updates arrive faster than Plotly draws
   drain(state);
+  return cleanup(root, state);
+}
+
+function cleanup(root, state) {
   // Streamlit may also call a cleanup of a superseded update while the element stays: only a removed one is freed.
   return () => {
     if (root.isConnected) return;
