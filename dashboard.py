@@ -9,9 +9,15 @@ Presentation mode (a toggle next to the title) replaces the sidebar and tabs by 
 
 import streamlit as st
 
-from carrylab import views
-from carrylab.session import FRAME_SECONDS, Session, limit_blas_threads
-from carrylab.views import carry_tabs, controls, files, presentation, probe, training
+from carrylab.components import live_chart
+
+# First of all, before the engine, pandas and the chart modules are imported: the browser fetches and compiles
+# plotly.js (about 2 s on a busy 2-core machine) while the server is still importing and running this script.
+live_chart.preload()
+
+from carrylab import views  # noqa: E402
+from carrylab.session import FRAME_SECONDS, Session, limit_blas_threads  # noqa: E402
+from carrylab.views import carry_tabs, controls, files, presentation, probe, training  # noqa: E402
 
 st.set_page_config(
     page_title="RNN Carry Lab",

@@ -1,7 +1,8 @@
 """Speed of the dashboard as a user meets it: a click's server time, the first page render, frames per second in Play.
 
     python benchmarks/bench_dashboard.py [--runs 7] [--trials 2] [--play-seconds 5] [--baseline REV]
-                                         [--no-apptest] [--no-browser] [--profile] [--json out.json]
+                                         [--tree REV] [--floor] [--no-apptest] [--no-browser] [--profile]
+                                         [--json out.json]
 
 1. Server side, under Streamlit's AppTest (no browser): the median time of a "Train 1000 steps" click
    (steps_per_click = 1000) and of a plain rerun, and of one Play frame (the flag set, then a rerun: AppTest never
@@ -10,16 +11,22 @@
 2. In a real browser (`streamlit run` + headless Debian Chromium through Playwright), each trial starts a server,
    opens a fresh browser context and measures:
    - first render: from `page.goto` (the server already healthy) until the script has finished and every visible
-     Plotly chart has drawn;
+     Plotly chart has drawn; "complete": until, in addition, no element is still a loading placeholder (skeleton);
    - Play: after a second of warm-up, over --play-seconds: server frames (changes of the Step metric), redraws of
      the error chart (`plotly_afterplot` events of its graph div), how many of those were remounts (a new graph
-     div: Plotly.newPlot instead of an update) and distinct curves shown (changes of the smoothed line's path),
-     per second; how busy the page's main thread was (Chrome's TaskDuration / wall time); and CPU time per
-     server frame of the page's main thread, of the page's renderer process and of the Streamlit server (these
-     depend much less on the other load of a shared machine than frames per second do). With --profile also
-     where the main thread's time went per frame: Plotly, React, other JavaScript, native (style, layout), GC.
+     div: Plotly.newPlot instead of an update), redraws of the hidden-state heatmap, and distinct curves shown
+     (changes of the smoothed line's path), per second; how busy the page's main thread was (Chrome's
+     TaskDuration / wall time); and CPU time per server frame of the page's main thread, of the page's renderer
+     process and of the Streamlit server (these depend much less on the other load of a shared machine than
+     frames per second do). With --profile also where the main thread's time went per frame: Plotly, React,
+     other JavaScript, native (style, layout), GC.
    With --baseline, trials alternate between this tree and a copy of it whose carrylab/charts is the baseline's.
-Medians over runs/trials; the machine is shared, so compare numbers from the same invocation only.
+   With --tree REV, also the whole dashboard as it was at git revision REV (`git archive`, e.g. the commit this
+   work started from; or an app directory), measured the same way. With --floor, also two minimal pages, first
+   render only, for Streamlit's own floor on this machine: "minimal_empty" (one st.metric) and "minimal_2plotly"
+   (a metric and two st.plotly_chart of the dashboard's sizes).
+Medians over runs/trials; the machine is shared, so compare numbers from the same invocation only: the variants'
+trials alternate, and the load average is printed at the start and the end.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
+from browser_support import CHARTS, CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -52,10 +59,31 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_charts import DEFAULT_BASELINE, baseline_charts  # noqa: E402
 
 TIMEOUT_MS = 90_000
-PLOTS_DRAWN = """() => {
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => c.offsetParent !== null);
-  return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg'));
-}"""
+# Every visible chart has drawn, and there are at least n of them.
+CHARTS_DRAWN = (
+    "(n) => { const charts = [...document.querySelectorAll('"
+    + CHARTS
+    + """')].filter(c => c.offsetParent !== null);
+  return charts.length >= n && charts.every(c => c.querySelector('.main-svg')); }"""
+)
+# Nothing is still a placeholder: Streamlit shows a skeleton for an element whose code chunk has not loaded yet.
+NO_SKELETONS = """() => ![...document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')]
+  .some(e => e.offsetParent !== null)"""
+MINIMAL_EMPTY = """import streamlit as st
+
+st.metric("Step", "0")
+"""
+MINIMAL_2PLOTLY = """import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+st.metric("Step", "0")
+x = np.arange(1000)
+line = go.Figure(go.Scatter(x=x, y=np.sin(x / 50)), layout={"height": 420})
+heatmap = go.Figure(go.Heatmap(z=np.random.default_rng(0).normal(size=(16, 8))), layout={"height": 400})
+st.plotly_chart(line, key="a", width="stretch", theme=None)
+st.plotly_chart(heatmap, key="b", width="stretch", theme=None)
+"""
 STEP_TEXT = """() => { const el = document.querySelector('[data-testid="stMetricValue"]');
                       return el ? el.innerText.trim() : null; }"""
 PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
@@ -63,13 +91,18 @@ PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button
 # Counters on the page: redraws of the error chart (plotly_afterplot on its graph div), new graph divs (remounts),
 # changes of the smoothed error line's path, changes of the Step metric; sampled every animation frame.
 INSTALL_COUNTERS = """() => {
-  const c = window.__bench = {afterplot: 0, graphDivs: 0, curves: 0, steps: 0, lastPath: null, lastStep: null};
+  const c = window.__bench = {afterplot: 0, graphDivs: 0, heatmapDraws: 0, curves: 0, steps: 0, lastPath: null,
+                              lastStep: null};
   const seen = new WeakSet();
   const hook = () => {
     const root = document.querySelector('.st-key-error_chart');
     const gd = root && root.querySelector('.js-plotly-plot');
     if (gd && !seen.has(gd) && typeof gd.on === 'function') {
       seen.add(gd); c.graphDivs += 1; gd.on('plotly_afterplot', () => { c.afterplot += 1; });
+    }
+    const heat = document.querySelector('.st-key-hidden_heatmap .js-plotly-plot');
+    if (heat && !seen.has(heat) && typeof heat.on === 'function') {
+      seen.add(heat); heat.on('plotly_afterplot', () => { c.heatmapDraws += 1; });
     }
     const lines = root ? root.querySelectorAll('.scatterlayer .trace path.js-line') : [];
     const path = lines.length > 1 ? lines[1].getAttribute('d') : null;
@@ -83,7 +116,7 @@ INSTALL_COUNTERS = """() => {
 }"""
 READ_COUNTERS = (
     "() => { const c = window.__bench; return {afterplot: c.afterplot, graphDivs: c.graphDivs, "
-    "curves: c.curves, steps: c.steps, step: c.lastStep}; }"
+    "heatmapDraws: c.heatmapDraws, curves: c.curves, steps: c.steps, step: c.lastStep}; }"
 )
 
 
@@ -234,8 +267,9 @@ def baseline_tree(rev: str) -> Path | None:
 
 
 def _time_by_part(profile: dict) -> dict[str, float]:
-    """ms of main-thread time in a CDP sampling profile, by part: Plotly (PlotlyChart.js anywhere on the stack:
-    plotly.js and Streamlit's chart component), React (react-dom on the stack, not under Plotly), other JavaScript,
+    """ms of main-thread time in a CDP sampling profile, by part: Plotly (PlotlyChart.js or plotly.min.js anywhere
+    on the stack: plotly.js with Streamlit's chart component, or the live charts' plotly.js and their component),
+    React (react-dom on the stack, not under Plotly), other JavaScript,
     native work outside JavaScript such as style and layout ("(program)"), garbage collection, idle."""
     nodes = {node["id"]: node for node in profile["nodes"]}
     parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", ())}
@@ -249,7 +283,7 @@ def _time_by_part(profile: dict) -> dict[str, float]:
             node_id = parent.get(node_id)
         if top in ("(idle)", "(program)", "(garbage collector)"):
             part = {"(idle)": "idle", "(program)": "native", "(garbage collector)": "gc"}[top]
-        elif any(url.startswith("PlotlyChart") for url in urls):
+        elif any(url.startswith("PlotlyChart") or url == "plotly.min.js" or "live_chart" in url for url in urls):
             part = "plotly"
         elif any(url.startswith("react-dom") for url in urls):
             part = "react"
@@ -259,7 +293,29 @@ def _time_by_part(profile: dict) -> dict[str, float]:
     return dict(out)
 
 
-def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool) -> dict:
+def page_tree(source: str) -> Path:
+    """A temporary app directory whose dashboard.py is `source`, with this project's .streamlit/config.toml."""
+    tree = Path(tempfile.mkdtemp(prefix="dashboard_minimal_"))
+    atexit.register(shutil.rmtree, tree, ignore_errors=True)
+    (tree / "dashboard.py").write_text(source)
+    shutil.copytree(ROOT / ".streamlit", tree / ".streamlit")
+    return tree
+
+
+def revision_tree(rev: str) -> Path | None:
+    """The whole project as it was at git revision `rev` (git archive into a temporary directory), or None."""
+    tree = Path(tempfile.mkdtemp(prefix="dashboard_rev_"))
+    atexit.register(shutil.rmtree, tree, ignore_errors=True)
+    try:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return tree
+
+
+def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, charts: int = 2) -> dict:
+    """First render (and, when the page has charts, Play) of the app in `tree`; `charts`: how many must draw."""
     server = Server(tree)
     try:
         t0 = time.perf_counter()
@@ -275,8 +331,17 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool) ->
             page.goto(server.url, timeout=TIMEOUT_MS)
             page.wait_for_function(f"() => ({STEP_TEXT})() === '0'", timeout=TIMEOUT_MS)
             page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
-            page.wait_for_function(PLOTS_DRAWN, timeout=TIMEOUT_MS)
+            page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=TIMEOUT_MS)
             first_render_s = time.perf_counter() - t0
+            page.wait_for_function(NO_SKELETONS, timeout=TIMEOUT_MS, polling=50)
+            complete_s = time.perf_counter() - t0
+            if play_seconds <= 0:
+                return {
+                    "healthy_s": healthy_s,
+                    "first_render_s": first_render_s,
+                    "complete_s": complete_s,
+                    "page_errors": errors,
+                }
 
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
@@ -303,9 +368,11 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool) ->
             result = {
                 "healthy_s": healthy_s,
                 "first_render_s": first_render_s,
+                "complete_s": complete_s,
                 "server_frames_per_s": (end["steps"] - start["steps"]) / wall,
                 "redraws_per_s": (end["afterplot"] - start["afterplot"]) / wall,
                 "remounts_per_s": (end["graphDivs"] - start["graphDivs"]) / wall,
+                "heatmap_redraws_per_s": (end["heatmapDraws"] - start["heatmapDraws"]) / wall,
                 "curves_per_s": (end["curves"] - start["curves"]) / wall,
                 "main_thread_busy": used["TaskDuration"] / wall,
                 # CPU time per server frame: what a frame costs regardless of how busy the machine is.
@@ -330,15 +397,16 @@ def _metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] in wanted}
 
 
-def bench_browser(trials: int, play_seconds: float, baseline: Path | None, profile: bool) -> dict:
+def bench_browser(trials: int, play_seconds: float, trees: dict[str, tuple[Path, int, bool]], profile: bool) -> dict:
+    """trees: variant name -> (app directory, charts that must draw, measure Play)."""
     from playwright.sync_api import sync_playwright
 
-    trees = {"now": ROOT} | ({"baseline": baseline} if baseline is not None else {})
     results: dict[str, list[dict]] = {name: [] for name in trees}
     with sync_playwright() as playwright:
         for t in range(trials):
             for name in trees if t % 2 == 0 else reversed(trees):
-                trial = browser_trial(playwright, trees[name], play_seconds, profile)
+                tree, charts, play = trees[name]
+                trial = browser_trial(playwright, tree, play_seconds if play else 0.0, profile, charts)
                 results[name].append(trial)
                 print(f"  trial {t + 1} {name:<8} " + ", ".join(f"{k} {_fmt(v)}" for k, v in trial.items()))
     summary = {}
@@ -362,6 +430,8 @@ def main(argv=None) -> int:
     ap.add_argument("--trials", type=int, default=2, help="browser trials per variant")
     ap.add_argument("--play-seconds", type=float, default=5.0)
     ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision of carrylab/charts to compare with")
+    ap.add_argument("--tree", help="also measure the whole dashboard at this git revision (or in this directory)")
+    ap.add_argument("--floor", action="store_true", help="also the first render of two minimal Streamlit pages")
     ap.add_argument("--no-apptest", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--profile", action="store_true", help="sample the page's JavaScript while playing")
@@ -379,11 +449,23 @@ def main(argv=None) -> int:
         if not Path(CHROMIUM).exists():
             print(f"{CHROMIUM} not installed: browser part skipped")
         else:
-            tree = baseline_tree(a.baseline) if a.baseline else None
+            trees = {"now": (ROOT, 2, True)}
+            if a.baseline and (tree := baseline_tree(a.baseline)) is not None:
+                trees["baseline"] = (tree, 2, True)
+            if a.tree:
+                tree = Path(a.tree) if Path(a.tree).is_dir() else revision_tree(a.tree)
+                if tree is None:
+                    raise SystemExit(f"git archive {a.tree} failed")
+                trees[f"rev_{a.tree}"] = (tree, 2, True)
+            if a.floor:
+                trees["minimal_empty"] = (page_tree(MINIMAL_EMPTY), 0, False)
+                trees["minimal_2plotly"] = (page_tree(MINIMAL_2PLOTLY), 2, False)
             print(f"browser, {a.trials} trial(s) per variant, Play measured over {a.play_seconds:g} s:")
-            result["browser"] = bench_browser(a.trials, a.play_seconds, tree, a.profile)
+            result["browser"] = bench_browser(a.trials, a.play_seconds, trees, a.profile)
             for name, row in result["browser"]["median"].items():
                 print(f"  median {name:<8} " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
+    result["load_average_end"] = os.getloadavg()[0]
+    print(f"load average {result['load_average_end']:.2f} at the end")
     if a.json:
         a.json.write_text(json.dumps(result, indent=2, default=str))
     return 0

@@ -27,3 +27,11 @@ STEP_METRIC = """() => {
   }
   return null;
 }"""
+# Every visible Plotly chart (st.plotly_chart, or a carrylab.components.live_chart) has drawn; at least two.
+CHARTS = '[data-testid="stPlotlyChart"], .carrylab-live-chart-graph'
+PLOTS_DRAWN = (
+    "() => { const charts = [...document.querySelectorAll('"
+    + CHARTS
+    + """')].filter(c => c.offsetParent !== null);
+  return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg')); }"""
+)

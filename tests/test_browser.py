@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import IDLE
+from browser_support import CHARTS, IDLE, PLOTS_DRAWN
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 PRESENTATION_SCREENSHOT = ROOT / "docs" / "presentation.png"
 TIMEOUT_MS = 60_000
-PLOTS_DRAWN = """() => {
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => c.offsetParent !== null);
-  return charts.length >= 2 && charts.every(c => c.querySelector('.main-svg'));
-}"""
 PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
   .some(b => b.offsetParent !== null && b.innerText.trim().endsWith(label))"""
 STEP_IS = """(text) => {
@@ -74,11 +70,11 @@ def full_page_screenshot(page, path: Path) -> None:
 
 def test_train_draws_the_charts_without_console_errors(page, streamlit_server):
     open_app(page, streamlit_server.url)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    assert page.locator(CHARTS).count() == 2
     page.get_by_role("button", name="Train 1,000 steps").click()
     page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
     wait_idle(page)
-    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+    for chart in page.locator(CHARTS).all():
         assert chart.locator(".main-svg").count() >= 1
     body = page.locator('[data-testid="stApp"]').inner_text()
     assert "13 + 33 = " in body.replace("\n", " ")
@@ -109,6 +105,65 @@ def test_play_updates_live_until_paused(page, streamlit_server):
     assert page.console_errors == []
 
 
+GRAPH = "document.querySelector('.st-key-{key} .carrylab-live-chart-graph')"
+MARK_GRAPHS = (
+    "() => { window.__graphs = {error: "
+    + GRAPH.format(key="error_chart")
+    + ", heat: "
+    + GRAPH.format(key="hidden_heatmap")
+    + "}; return {error: Number(window.__graphs.error.dataset.revision), "
+    "heat: Number(window.__graphs.heat.dataset.revision)}; }"
+)
+GRAPHS_NOW = (
+    "() => { const error = "
+    + GRAPH.format(key="error_chart")
+    + ", heat = "
+    + GRAPH.format(key="hidden_heatmap")
+    + "; return {sameError: error === window.__graphs.error, sameHeat: heat === window.__graphs.heat, "
+    "error: Number(error.dataset.revision), heat: Number(heat.dataset.revision), "
+    "graphs: document.querySelectorAll('.carrylab-live-chart-graph').length, "
+    "path: [...error.querySelectorAll('.scatterlayer .trace path.js-line')].map(p => p.getAttribute('d')).join()}; }"
+)
+
+
+def test_play_redraws_the_live_charts_in_place(page, streamlit_server):
+    """While playing, both charts are redrawn in the same graph divs (Plotly.react, no remount), with plotly.js
+    served from the plotly package by the Streamlit server, and Streamlit's own Plotly chunk never loaded."""
+    scripts = []
+    page.on("response", lambda r: r.url.endswith(".js") and scripts.append((r.url, r.status, r.headers)))
+    open_app(page, streamlit_server.url)
+    start = page.evaluate(MARK_GRAPHS)
+    first_path = page.evaluate(GRAPHS_NOW)["path"]
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "(start) => { const now = (" + GRAPHS_NOW + ")(); "
+        "return now.error >= start.error + 3 && now.heat > start.heat; }",
+        arg=start,
+        timeout=TIMEOUT_MS,
+    )
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Play", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    now = page.evaluate(GRAPHS_NOW)
+    assert now["sameError"] and now["sameHeat"], now  # the graph divs were never replaced
+    assert now["graphs"] == 2
+    assert now["path"] != first_path  # the error curve shows the new steps
+    assert step_value(page) != "0"
+    served = [(url, status, headers) for url, status, headers in scripts if url.endswith("/plotly.min.js")]
+    assert len(served) == 1 and served[0][1] == 200, served
+    assert "/component/carrylab.components.live_chart.plotly_js/" in served[0][0]
+    assert "javascript" in served[0][2].get("content-type", "")
+    assert not [url for url, _, _ in scripts if "/PlotlyChart" in url]
+    # hover works on the live chart: a label for the cell under the pointer
+    page.locator(".st-key-hidden_heatmap").scroll_into_view_if_needed()
+    box = page.locator(".st-key-hidden_heatmap .nsewdrag").last.bounding_box()  # the units' subplot
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5, steps=5)
+    page.wait_for_selector(".st-key-hidden_heatmap .hoverlayer .hovertext", timeout=TIMEOUT_MS)
+    page.mouse.move(0, 0)
+    assert page.console_errors == []
+
+
 def test_a_shared_link_restores_its_settings(page, streamlit_server):
     page.goto(f"{streamlit_server.url}/?n_hidden=12&eta=0.25&operand_a=100&bogus=1", timeout=TIMEOUT_MS)
     page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
@@ -119,6 +174,15 @@ def test_a_shared_link_restores_its_settings(page, streamlit_server):
     assert "100 + 33 = " in body.replace("\n", " ")
     assert "Ignored unknown URL parameter 'bogus'" in body
     assert "n_hidden=12" in page.url and "eta=0.25" in page.url
+    link = page.locator(".carrylab-copy-link-text").inner_text()  # the sidebar's copy link holds the same setup
+    assert "n_hidden=12" in link and "eta=0.25" in link
+    copy = page.locator(".carrylab-copy-link button")
+    copy.click()
+    for _ in range(40):
+        if copy.inner_text() != "Copy":
+            break
+        page.wait_for_timeout(50)
+    assert copy.inner_text() in ("Copied", "Press Ctrl+C")  # copied, or the link is selected for Ctrl+C
     # a change on the page goes back into the URL (the probe operand lives in the live fragment)
     page.locator(".st-key-operand_a input").fill("77")
     page.locator(".st-key-operand_a input").press("Enter")

@@ -5,6 +5,7 @@ Pixels are not tested here."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -14,12 +15,16 @@ import pytest
 
 import carrylab.charts as charts
 from carrylab.charts import (
+    BIT_TABLE_COLUMNS,
     CAPTIONS,
     CORRECT_COLOUR,
     EMPTY_MESSAGE,
+    WRONG_COLOUR,
     automaton_figure,
     bit_error_heatmap,
     bit_table,
+    bit_table_columns,
+    bit_table_html,
     carry_correlation_figure,
     chain_accuracy_figure,
     downsample,
@@ -696,6 +701,20 @@ def test_bit_table_has_one_row_per_bit_and_ok_column():
     assert list(table["bit"]) == [0, 1, 2]
     assert list(table["ok"]) == [True, False, True]
     np.testing.assert_allclose(table["P(y=1)"], [0.1, 0.8, 0.9])
+
+
+def test_bit_table_html_shows_every_row_with_a_probability_bar_and_the_column_help():
+    columns = bit_table_columns([1, 1, 0], [1, 0, 0], [0, 1, 1], [0, 0, 1], [0.1, 0.8, 0.9], [0, 1, 1])
+    html = bit_table_html(columns, bar_colour="#123456")
+    assert html.count("<tr>") == 4  # header + one row per bit
+    for name in BIT_TABLE_COLUMNS:
+        assert f">{name}</th>" in html
+    assert 'title="Predicted bit equals the target bit."' in html
+    assert [float(v) for v in re.findall(r'data-p="([^"]+)"', html)] == [0.1, 0.8, 0.9]
+    assert re.findall(r"width:([0-9.]+)%;height:100%;background:#123456", html) == ["10.0", "80.0", "90.0"]
+    assert re.findall(r">([✓✗])</span>", html) == ["✓", "✗", "✓"]
+    assert f'color:{WRONG_COLOUR}">✗' in html
+    assert "<script" not in html
 
 
 def test_bit_table_rejects_mismatched_lengths_and_non_bits():

@@ -8,13 +8,15 @@ the settings, and two sessions never share a trainer.
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import numpy as np
 import pytest
 
 from carrylab.session import STATE_KEY, Session, probe_example, recent_error, unit_order
 from carrylab.settings import DEFAULTS, config_from_settings
 from rnn_core.train import Trainer
-from tests.plotly_spec import plotly_spec
+from tests.plotly_spec import chart_keys, plotly_spec
 
 
 def _plain(text: str) -> str:
@@ -55,6 +57,39 @@ def heatmap_z(at) -> np.ndarray:
     return np.asarray(traces[-1]["z"], dtype=np.float64)
 
 
+class _TableParser(HTMLParser):
+    """Cells of an HTML table as text, row by row (the header row first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def bit_table(at) -> dict[str, list[str]]:
+    """The probe's bit table as shown: column name -> cell texts, top to bottom."""
+    (body,) = [el.proto.body for el in at.get("html") if "carrylab-bit-table" in el.proto.body]
+    parser = _TableParser()
+    parser.feed(body)
+    header, *rows = parser.rows
+    return {name: [row[i] for row in rows] for i, name in enumerate(header)}
+
+
 def expected_hidden(session: Session, a: int, b: int) -> np.ndarray:
     """Hidden states straight from the model: (H, T)."""
     batch = session.trainer.task.encode(a, b)
@@ -67,7 +102,7 @@ def test_page_loads_at_step_zero_with_both_charts(at):
     assert at.title[0].value == "RNN Carry Lab"
     assert metric(at, "Step") == "0"
     assert metric(at, "Solved at") == "not yet"
-    assert {"error_chart", "hidden_heatmap"} <= {el.key for el in at.get("plotly_chart")}
+    assert {"error_chart", "hidden_heatmap"} <= chart_keys(at)
     assert messages(at, "error") == [] and messages(at, "warning") == []
     assert at.button(key="train").label == "Train 100 steps"
     assert session_of(at).trainer.config == config_from_settings({**DEFAULTS, "steps_per_click": 100})
@@ -150,9 +185,13 @@ def test_changing_operand_a_updates_the_probe(at):
     session = session_of(at)
     np.testing.assert_allclose(heatmap_z(at), expected_hidden(session, 100, 33), atol=1e-12)
     assert any("100 + 33" in m.value for m in at.markdown)
-    table = at.dataframe[0].value
-    assert list(table["a"]) == [(100 >> t) & 1 for t in range(8)]
-    assert list(table["target"]) == [(133 >> t) & 1 for t in range(8)]
+    table = bit_table(at)
+    assert table["a"] == [str((100 >> t) & 1) for t in range(8)]
+    assert table["target"] == [str((133 >> t) & 1) for t in range(8)]
+    session = session_of(at)
+    prob = session.probe(100, 33, "add").prob
+    assert table["P(y=1)"] == [f"{p:.3f}" for p in prob]
+    assert table["ok"] == ["✓" if (p >= 0.5) == ((133 >> t) & 1) else "✗" for t, p in enumerate(prob)]
     assert at.query_params["operand_a"] == "100"
 
 
@@ -189,7 +228,7 @@ def test_bad_operands_show_a_message_and_change_nothing(at):
         assert len(errors) == 1 and message in errors[0] and "Operand a" in errors[0], (a_text, errors)
         assert session.trainer.step == 100
         np.testing.assert_array_equal(session.trainer.model.theta, theta)
-        assert "hidden_heatmap" not in {el.key for el in at.get("plotly_chart")}
+        assert "hidden_heatmap" not in chart_keys(at)
     # training still works, and a good operand brings the probe back
     run(at.button(key="step").click())
     assert session_of(at).trainer.step == 101
@@ -206,9 +245,9 @@ def test_64_bit_operands_are_exact(dashboard_app):
     )
     at = run(dashboard_app)
     assert messages(at, "error") == []
-    table = at.dataframe[0].value
-    assert len(table) == 64
-    a_bits = np.array(table["a"], dtype=np.uint64)
+    table = bit_table(at)
+    assert len(table["a"]) == 64
+    a_bits = np.array([int(v) for v in table["a"]], dtype=np.uint64)
     assert int(np.sum(a_bits << np.arange(64, dtype=np.uint64))) == big_a
     assert any(f"{big_a} + {big_b}" in m.value for m in at.markdown)
 

@@ -41,6 +41,7 @@ from rnn_core.metrics import evaluate
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import Task
 from rnn_core.train import TrainConfig, Trainer
+from tests.plotly_spec import chart_keys
 from tests.test_dashboard import messages, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,8 +116,8 @@ def test_long_numbers_opens_the_longer_numbers_tab(dashboard_app):
     at = run(dashboard_app)
     run(at.selectbox(key="preset").set_value("long_numbers"))
     assert at.session_state["view"] == "Longer numbers"
-    assert "length_chart" in {el.key for el in at.get("plotly_chart")}
-    assert "error_chart" not in {el.key for el in at.get("plotly_chart")}  # the training tab is closed
+    assert "length_chart" in chart_keys(at)
+    assert "error_chart" not in chart_keys(at)  # the training tab is closed
 
 
 def test_view_hints_name_real_tabs():
@@ -404,7 +405,8 @@ def test_step_history_csv_counts_the_steps_of_downsampled_points():
 def test_the_copy_link_reproduces_the_settings(dashboard_app):
     dashboard_app.query_params.update({"preset": "mixed", "operand_a": "5", "demo_speed": "5"})
     at = run(dashboard_app)
-    link = at.code[-1].value
+    (box,) = [el for el in at.get("bidi_component") if el.proto.component_name == "carrylab.copy_link"]
+    link = json.loads(box.proto.json)["url"]
     parts = urlsplit(link)
     assert parts.scheme in ("http", "https") and parts.netloc
     params = {k: v for k, v in parse_qs(parts.query).items()}
@@ -434,7 +436,7 @@ def test_presentation_mode_hides_the_settings_and_keeps_the_controls(dashboard_a
     assert at.select_slider(key="demo_speed").value == 20
     assert at.toggle(key="presentation").value is True
     assert len(at.tabs) == 0
-    charts = {el.key for el in at.get("plotly_chart")}
+    charts = chart_keys(at)
     assert {"error_chart", "hidden_heatmap", "carry_corr_chart", "state_space_chart", "length_chart"} <= charts
     assert any("stSidebar" in el.proto.body for el in at.get("html"))  # the CSS that hides the sidebar
 

@@ -7,7 +7,6 @@ Plotly figures back (chart keys, data) and compare them with the analysis the pa
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from carrylab.analysis import length_curve, probe_trace, snapshot_model
+from tests.plotly_spec import chart_keys, live_charts, plotly_specs
 
 FAST = {"optimizer": "adam", "eta": 0.01, "batch_size": 16, "n_hidden": 16, "eval_every": 20}
 
@@ -76,7 +76,7 @@ def _decode(obj):
 
 
 def charts(at: AppTest) -> dict[str, dict]:
-    return {el.key: _decode(json.loads(el.proto.spec)) for el in at.get("plotly_chart")}
+    return {key: _decode(spec) for key, spec in plotly_specs(at).items()}
 
 
 def page(tmp_path: Path, *, steps: int = 100, probe=(127, 1), **config) -> AppTest:
@@ -95,7 +95,7 @@ def add_page(tmp_path_factory) -> AppTest:
 
 # -- 8-bit addition, partly trained ----------------------------------------------------------------------------
 def test_every_carry_chart_is_drawn_once_under_its_key(add_page):
-    keys = [el.key for el in add_page.get("plotly_chart")]
+    keys = [el.key for el in add_page.get("plotly_chart")] + [el.key for el in live_charts(add_page)]
     assert set(keys) == CARRY_CHARTS
     assert len(keys) == len(set(keys))
     assert len(add_page.expander) == 8  # one "What am I looking at?" per section
@@ -207,7 +207,7 @@ def test_unusable_probe_falls_back_to_the_long_chain_example_with_a_warning(tmp_
 
 def test_carry_free_task_explains_instead_of_drawing_carry_charts(tmp_path):
     at = page(tmp_path, steps=20, op="xor", probe=(5, 9))
-    keys = {el.key for el in at.get("plotly_chart")}
+    keys = chart_keys(at)
     assert {"carry_corr_chart", "automaton_chart", "reference_automaton_chart"}.isdisjoint(keys)
     assert {"carry_hidden_chart", "pair_grid_chart", "state_space_chart", "filmstrip_chart"} <= keys
     infos = " ".join(i.value for i in at.info)
@@ -216,7 +216,7 @@ def test_carry_free_task_explains_instead_of_drawing_carry_charts(tmp_path):
 
 def test_mixed_task_explains_why_there_is_no_pair_grid(tmp_path):
     at = page(tmp_path, steps=20, op="mixed", probe=(3, 5, "sub"))
-    keys = {el.key for el in at.get("plotly_chart")}
+    keys = chart_keys(at)
     assert "pair_grid_chart" not in keys and "carry_corr_chart" in keys
     assert any("five operators" in i.value for i in at.info)
 
@@ -231,4 +231,4 @@ def test_seed_sweep_button_trains_the_seeds_in_worker_processes(tmp_path):
     stored = at.session_state["seed_sweep"]
     assert stored["seeds"] == [0, 1] and stored["budget"] == 2000
     assert all(r["solved_at_step"] is not None for r in stored["results"])
-    assert "seed_sweep_chart" in {el.key for el in at.get("plotly_chart")}
+    assert "seed_sweep_chart" in chart_keys(at)

@@ -11,7 +11,10 @@ from carrylab.charts.automaton import automaton_figure
 from carrylab.charts.captions import CAPTIONS
 from carrylab.charts.evaluation import chain_accuracy_figure, length_generalisation_figure, pair_grid_figure
 from carrylab.charts.hidden import (
+    BIT_TABLE_COLUMNS,
     bit_table,
+    bit_table_columns,
+    bit_table_html,
     carry_correlation_figure,
     hidden_heatmap_figure,
     state_space_figure,
@@ -29,6 +32,7 @@ from carrylab.charts.training_heatmaps import bit_error_heatmap, gradient_flow_h
 from carrylab.charts.weights import weights_figure
 
 __all__ = [
+    "BIT_TABLE_COLUMNS",
     "CAPTIONS",
     "CORRECT_COLOUR",
     "EMPTY_MESSAGE",
@@ -36,6 +40,8 @@ __all__ = [
     "automaton_figure",
     "bit_error_heatmap",
     "bit_table",
+    "bit_table_columns",
+    "bit_table_html",
     "carry_correlation_figure",
     "chain_accuracy_figure",
     "downsample",

@@ -9,9 +9,9 @@ shows whether carry-0 and carry-1 states fall into separate clusters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from carrylab.charts.style import (
@@ -22,6 +22,7 @@ from carrylab.charts.style import (
     SEQUENTIAL_SCALE,
     SKY_BLUE,
     TRACK_SCALE,
+    WRONG_COLOUR,
     axis_title,
     figure,
     layout,
@@ -30,6 +31,9 @@ from carrylab.charts.style import (
     tick_step,
 )
 from carrylab.charts.validate import as_array, check_same_length
+
+if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
+    import pandas as pd
 
 _CELL_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 _CLUSTER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
@@ -309,18 +313,27 @@ def state_space_figure(
     )
 
 
-def bit_table(
+BIT_TABLE_COLUMNS = ("bit", "a", "b", "carry in", "target", "P(y=1)", "prediction", "ok")
+BIT_TABLE_HELP = {
+    "bit": "Time step = bit position, least significant first.",
+    "carry in": "True carry (borrow) into this bit.",
+    "P(y=1)": "The network's output probability that this bit is 1.",
+    "prediction": "Predicted bit: P(y=1) >= 0.5.",
+    "ok": "Predicted bit equals the target bit.",
+}
+
+
+def bit_table_columns(
     a_bits: np.ndarray,
     b_bits: np.ndarray,
     carry_in: np.ndarray,
     target: np.ndarray,
     prob: np.ndarray,
     pred: np.ndarray,
-) -> pd.DataFrame:
-    """One row per time step (LSB first) for the probe table.
+) -> dict[str, np.ndarray]:
+    """The probe table's columns (BIT_TABLE_COLUMNS), one entry per time step (LSB first), validated.
 
     All inputs (T,): a_bits, b_bits, carry_in, target, pred as 0/1 and prob = P(y=1) in 0..1.
-    Columns: "bit", "a", "b", "carry in", "target", "P(y=1)", "prediction", "ok".
     """
     arguments = {"a_bits": a_bits, "b_bits": b_bits, "carry_in": carry_in, "target": target, "pred": pred}
     bit_columns = {name: as_array(name, values, ndim=1) for name, values in arguments.items()}
@@ -329,16 +342,72 @@ def bit_table(
     for name, values in bit_columns.items():
         if not np.all((values == 0) | (values == 1)):
             raise ValueError(f"{name} must hold only 0 and 1")
-    table = pd.DataFrame(
-        {
-            "bit": np.arange(prob.shape[0]),
-            "a": bit_columns["a_bits"].astype(np.int64),
-            "b": bit_columns["b_bits"].astype(np.int64),
-            "carry in": bit_columns["carry_in"].astype(np.int64),
-            "target": bit_columns["target"].astype(np.int64),
-            "P(y=1)": prob,
-            "prediction": bit_columns["pred"].astype(np.int64),
-        }
+    columns = {
+        "bit": np.arange(prob.shape[0]),
+        "a": bit_columns["a_bits"].astype(np.int64),
+        "b": bit_columns["b_bits"].astype(np.int64),
+        "carry in": bit_columns["carry_in"].astype(np.int64),
+        "target": bit_columns["target"].astype(np.int64),
+        "P(y=1)": prob.astype(np.float64),
+        "prediction": bit_columns["pred"].astype(np.int64),
+    }
+    columns["ok"] = columns["prediction"] == columns["target"]
+    return columns
+
+
+def bit_table(
+    a_bits: np.ndarray,
+    b_bits: np.ndarray,
+    carry_in: np.ndarray,
+    target: np.ndarray,
+    prob: np.ndarray,
+    pred: np.ndarray,
+) -> pd.DataFrame:
+    """The probe table as a DataFrame with the columns BIT_TABLE_COLUMNS (arguments as for bit_table_columns)."""
+    import pandas as pd
+
+    return pd.DataFrame(bit_table_columns(a_bits, b_bits, carry_in, target, prob, pred))
+
+
+# The HTML table's look: Streamlit's light theme, the charts' colours for right and wrong.
+_CELL = "padding:4px 10px;text-align:right;white-space:nowrap"
+_HEAD = _CELL + ";position:sticky;top:0;background:#F0F4F8;font-weight:600;border-bottom:1px solid #D5DAE5"
+_BAR = "flex:1;min-width:40px;height:6px;border-radius:3px;background:#E6E9EF;overflow:hidden"
+
+
+def bit_table_html(
+    columns: Mapping[str, np.ndarray], *, bar_colour: str = CORRECT_COLOUR, max_height: int = 420
+) -> str:
+    """The probe table as a small HTML table (from bit_table_columns): a bar for P(y=1), ✓/✗ for ok, the column
+    help as header tooltips; scrolls past `max_height` pixels with the header kept in view (64-bit numbers).
+
+    Why HTML and not st.dataframe: the table changes every Play frame, and a data grid costs the page far more
+    per update (and pandas/Arrow on the server, and a 1.3 MB grid bundle on the first render) than eight rows do.
+    Every cell is a number or a fixed symbol, so there is nothing to escape."""
+    head = "".join(
+        f'<th style="{_HEAD}"'
+        + (f' title="{BIT_TABLE_HELP[name]}"' if name in BIT_TABLE_HELP else "")
+        + f">{name}</th>"
+        for name in BIT_TABLE_COLUMNS
     )
-    table["ok"] = table["prediction"] == table["target"]
-    return table
+    rows = []
+    for t in range(len(columns["bit"])):
+        cells = [f"{int(columns[name][t])}" for name in ("bit", "a", "b", "carry in", "target")]
+        p = float(columns["P(y=1)"][t])
+        width = f"{100 * min(max(p, 0.0), 1.0):.1f}%"
+        bar = f'<div style="width:{width};height:100%;background:{bar_colour}"></div>'
+        cells.append(
+            f'<div style="display:flex;align-items:center;gap:8px"><div style="{_BAR}">{bar}</div>'
+            f'<span data-p="{p!r}">{p:.3f}</span></div>'
+        )
+        cells.append(f"{int(columns['prediction'][t])}")
+        ok = bool(columns["ok"][t])
+        cells.append(f'<span style="color:{CORRECT_COLOUR if ok else WRONG_COLOUR}">{"✓" if ok else "✗"}</span>')
+        border = "border-top:1px solid #E6E9EF;" if t else ""
+        rows.append("<tr>" + "".join(f'<td style="{border}{_CELL}">{cell}</td>' for cell in cells) + "</tr>")
+    return (
+        f'<div class="carrylab-bit-table" style="max-height:{max_height}px;overflow-y:auto;'
+        'border:1px solid #D5DAE5;border-radius:8px">'
+        '<table style="width:100%;border-collapse:collapse;font-size:0.875rem;font-variant-numeric:tabular-nums">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )

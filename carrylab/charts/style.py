@@ -108,8 +108,10 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
 
 
 def axis_title(text: str, **properties) -> dict:
-    """An axis dict with a title (plus any other axis properties)."""
-    return {"title": {"text": text}, **properties}
+    """An axis dict with a title (plus any other axis properties). Tick labels are drawn even where they would
+    overflow the chart ("allow"): the default for numeric axes, "hide past div", measures every tick label's box on
+    every redraw, about 30 ms of browser time per live frame of the training view."""
+    return {"title": {"text": text}, "ticklabeloverflow": "allow", **properties}
 
 
 def message(text: str) -> dict:

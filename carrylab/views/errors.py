@@ -7,14 +7,18 @@ concrete cases to try in the probe.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, bit_error_heatmap, chain_accuracy_figure
 from carrylab.views.carry import explain, show_chart
 from rnn_core.train import Trainer
+
+if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
+    import pandas as pd
 
 EXACT_JS_INT = 2**53  # larger numbers are shown as text: a browser would round them
 
@@ -56,6 +60,8 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
 
 def hardest_table(analysis: CarryAnalysis) -> pd.DataFrame:
     """The hardest examples as a table; operands above 2**53 as exact text."""
+    import pandas as pd
+
     table = pd.DataFrame(analysis.hardest.rows())
     if table.empty:
         return table

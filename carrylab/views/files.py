@@ -16,14 +16,19 @@ The history builders are pure (no Streamlit) and tested directly.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 
+from carrylab.components.copy_link import copy_link
 from carrylab.session import STATE_KEY, Session, checkpoint_file_name
 from carrylab.settings import share_url
 from carrylab.views import push_settings
 from rnn_core.train import Trainer
+
+if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
+    import pandas as pd
 
 UPLOAD_KEY = "upload_checkpoint"
 MAX_NAME_CHARS = 60
@@ -37,6 +42,8 @@ def step_history_frame(trainer: Trainer) -> pd.DataFrame:
     steps_averaged (how many steps the point covers: 1 until the log is downsampled)."""
     steps, error = trainer.steps_log.arrays()
     ends = np.append(steps[1:], trainer.step) if len(steps) else steps
+    import pandas as pd
+
     return pd.DataFrame({"step": steps, "error": error, "steps_averaged": ends - steps})
 
 
@@ -53,6 +60,8 @@ def eval_history_frame(trainer: Trainer) -> pd.DataFrame:
         else:
             for i in range(values.shape[1]):
                 columns[f"{name}_{i}"] = values[:, i]
+    import pandas as pd
+
     frame = pd.DataFrame(columns)
     if "step" in frame:
         frame = frame[["step", *[c for c in frame.columns if c != "step"]]]
@@ -148,4 +157,4 @@ def render(session: Session) -> None:
             width="stretch",
         )
     st.markdown("**Copy link** (this setup, for a browser or a slide):")
-    st.code(share_url(st.context.url, session.settings), language=None, wrap_lines=True)
+    copy_link(share_url(st.context.url, session.settings))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab import charts
+from carrylab.components.live_chart import live_chart
 from carrylab.session import ProbeResult, Session
 from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
@@ -51,20 +52,6 @@ HEATMAP_EXPLANATION = (
 PRESENTATION_HEATMAP_GROWTH = 1.3
 PRESENTATION_HEATMAP_MAX = 700
 PRESENTATION_HEATMAP_FONT_SIZE = 18
-
-_TABLE_CONFIG = {
-    "bit": st.column_config.NumberColumn("bit t", help="Time step = bit position, least significant first."),
-    "carry in": st.column_config.NumberColumn("carry in", help="True carry (borrow) into this bit."),
-    "prediction": st.column_config.NumberColumn("prediction", help="Predicted bit: P(y=1) >= 0.5."),
-    "P(y=1)": st.column_config.ProgressColumn(
-        "P(y=1)",
-        min_value=0.0,
-        max_value=1.0,
-        format="%.3f",
-        help="The network's output probability that this bit is 1.",
-    ),
-    "ok": st.column_config.TextColumn("ok", help="Predicted bit equals the target bit."),
-}
 
 
 def result_line(result: ProbeResult, n_bits: int) -> str:
@@ -154,9 +141,10 @@ def render(session: Session) -> None:
         lambda: _probe_and_heatmap(session, *operands),
     )
     st.markdown(result_line(result, n_bits))
-    table = charts.bit_table(result.a_bits, result.b_bits, result.carry_in, result.target, result.prob, result.pred)
-    table["ok"] = table["ok"].map({True: "✓", False: "✗"})
-    st.dataframe(table, hide_index=True, column_config=_TABLE_CONFIG, width="stretch")
+    columns = charts.bit_table_columns(
+        result.a_bits, result.b_bits, result.carry_in, result.target, result.prob, result.pred
+    )
+    st.html(charts.bit_table_html(columns))
     st.caption(
         "One row per time step, least significant bit first. The carry into bit t is what the hidden state "
         "after bit t - 1 has to remember."
@@ -164,7 +152,7 @@ def render(session: Session) -> None:
     explain(TABLE_EXPLANATION)
     if session.settings["order_units"] and order is None:
         st.info("Ordering by carry correlation needs rnn_core.diagnostics; units are in index order.")
-    st.plotly_chart(figure, key="hidden_heatmap", width="stretch", theme=None, config=PLOTLY_CONFIG)
+    live_chart(figure, key="hidden_heatmap", config=PLOTLY_CONFIG)
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
     explain(HEATMAP_EXPLANATION)

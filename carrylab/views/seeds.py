@@ -9,15 +9,18 @@ worker processes (``rnn_core.sweep``) only when the button is pressed; the resul
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from carrylab.charts import CAPTIONS, seed_sweep_figure
 from carrylab.views.carry import explain, show_chart
 from rnn_core.sweep import MAX_BUDGET, sweep
 from rnn_core.train import TrainConfig, Trainer
+
+if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
+    import pandas as pd
 
 RESULTS_KEY = "seed_sweep"  # {"config": dict without the seed, "seeds": [...], "budget": int, "results": [...]}
 BUDGETS = (500, 1000, 2000, 5000, 10_000, MAX_BUDGET)
@@ -106,6 +109,8 @@ def _solved_text(step: int | None) -> str:
 
 def results_table(results: list[dict]) -> pd.DataFrame:
     """One row per seed, all columns of one type each (so the table needs no conversion in the browser)."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "seed": [r["seed"] for r in results],

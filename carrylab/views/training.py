@@ -13,6 +13,7 @@ import math
 import streamlit as st
 
 from carrylab import charts
+from carrylab.components.live_chart import live_chart
 from carrylab.session import RECENT_WINDOW, Session
 from carrylab.settings import SETTINGS
 from carrylab.views.carry import explain
@@ -131,7 +132,7 @@ def render(session: Session) -> None:
     figure = session.cached(
         f"error_figure:{smoothing}:{log_y}:{large}", lambda: _error_figure(session, smoothing, log_y, large)
     )
-    chart.plotly_chart(figure, key="error_chart", width="stretch", theme=None, config=PLOTLY_CONFIG)
+    live_chart(figure, key="error_chart", config=PLOTLY_CONFIG, container=chart)
     with chart:
         st.caption(charts.CAPTIONS["error_figure"])
         explain(explanation(session))

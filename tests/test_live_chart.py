@@ -1,0 +1,120 @@
+"""The live charts (carrylab.components.live_chart) under AppTest: what the browser component is sent.
+
+The point of the component is that the browser keeps one graph div per chart and redraws it in place, so its
+element identity must not change when the figure does (st.plotly_chart's does, in Streamlit 1.67), and what it
+carries must be the figure the chart builders made: the hidden states the model computes, the figure's height
+and the Plotly config. The browser half (the div stays, Plotly.react redraws it) is in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+
+from carrylab.components import live_chart
+from carrylab.session import PLAYING_REFRESH_FRAMES, STATE_KEY
+from carrylab.views.training import ERROR_HEIGHT, PLOTLY_CONFIG
+from tests.plotly_spec import PRELOAD_KEY, decode_typed_arrays, live_charts
+from tests.test_dashboard import expected_hidden, run
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVED_PREFIX = "/component/carrylab.components.live_chart.plotly_js/"
+
+
+def payloads(at) -> dict[str, dict]:
+    """Live chart key -> the JSON payload its element carries."""
+    return {el.key: json.loads(el.proto.bytes.decode("utf-8")) for el in live_charts(at)}
+
+
+def element_ids(at) -> dict[str, str]:
+    return {el.key: el.proto.id for el in live_charts(at)}
+
+
+def heatmap_z(payload: dict) -> np.ndarray:
+    traces = [t for t in decode_typed_arrays(payload["figure"])["data"] if t["type"] == "heatmap"]
+    return np.asarray(traces[-1]["z"], dtype=np.float64)
+
+
+def test_training_changes_the_figures_but_not_the_elements(dashboard_app):
+    dashboard_app.query_params["steps_per_click"] = "100"
+    at = run(dashboard_app)
+    ids, before = element_ids(at), payloads(at)
+    assert set(ids) == {"error_chart", "hidden_heatmap"}
+    assert not {"error_chart", "hidden_heatmap"} & {el.key for el in at.get("plotly_chart")}
+
+    at = run(at.button(key="train").click())
+    assert element_ids(at) == ids  # same identity: the browser keeps the element and its graph div
+    after = payloads(at)
+    assert after["error_chart"]["figure"] != before["error_chart"]["figure"]
+    assert not np.allclose(heatmap_z(after["hidden_heatmap"]), heatmap_z(before["hidden_heatmap"]))
+
+
+def test_the_heatmap_carries_the_hidden_states_of_model_forward(dashboard_app):
+    dashboard_app.query_params.update({"steps_per_click": "100", "operand_a": "13", "operand_b": "33"})
+    at = run(run(dashboard_app).button(key="train").click())
+    session = at.session_state[STATE_KEY]
+    np.testing.assert_allclose(heatmap_z(payloads(at)["hidden_heatmap"]), expected_hidden(session, 13, 33))
+
+    session.running = True  # Play frames: each trains demo_speed steps; the probe is redone every few frames
+    for _ in range(PLAYING_REFRESH_FRAMES):
+        at = run(at)
+    session.running = False
+    assert session.trainer.step > 100
+    np.testing.assert_allclose(heatmap_z(payloads(at)["hidden_heatmap"]), expected_hidden(session, 13, 33))
+
+
+def test_the_payload_holds_plotly_js_from_the_plotly_package_the_height_and_the_config(dashboard_app):
+    at = run(dashboard_app)
+    error = payloads(at)["error_chart"]
+    assert error["lib"].endswith(SERVED_PREFIX + "plotly.min.js")
+    assert (live_chart.PLOTLY_JS_DIR / "plotly.min.js").is_file()
+    assert Path(live_chart.PLOTLY_JS_DIR).parent.name == "plotly"
+    assert error["height"] == ERROR_HEIGHT == error["figure"]["layout"]["height"]
+    assert error["config"] == PLOTLY_CONFIG
+    # theme=None: the figure goes as built, with its own template
+    assert error["figure"]["layout"]["template"]["layout"]["paper_bgcolor"] == "white"
+
+
+def test_the_page_starts_loading_plotly_js_with_its_first_element(dashboard_app):
+    at = run(dashboard_app)
+    first = at.get("bidi_component")[0]
+    assert first.key == PRELOAD_KEY
+    body = json.loads(first.proto.bytes.decode("utf-8"))
+    assert body["preload"] is True and body["lib"].endswith(SERVED_PREFIX + "plotly.min.js")
+    assert f".st-key-{PRELOAD_KEY}" in first.proto.css_content and "display: none" in first.proto.css_content
+
+
+def test_without_plotly_js_the_charts_fall_back_to_st_plotly_chart(dashboard_app, monkeypatch):
+    monkeypatch.setattr(live_chart, "available", lambda: False)
+    at = run(dashboard_app)
+    assert live_charts(at) == [] and PRELOAD_KEY not in {el.key for el in at.get("bidi_component")}
+    charts = {el.key: el for el in at.get("plotly_chart")}
+    assert {"error_chart", "hidden_heatmap"} <= set(charts)
+    assert charts["error_chart"].proto.theme == ""  # theme=None
+
+
+def test_the_payload_is_the_figure_json_as_plotly_writes_it():
+    figure = go.Figure(go.Scatter(x=np.arange(3), y=np.array([0.5, 0.25, 1.0])), layout={"height": 321})
+    body = json.loads(live_chart.payload(figure, "k", {"displaylogo": False}).decode("utf-8"))
+    assert body["key"] == "k" and body["height"] == 321 and body["config"] == {"displaylogo": False}
+    trace = decode_typed_arrays(body["figure"])["data"][0]
+    np.testing.assert_array_equal(trace["y"], [0.5, 0.25, 1.0])
+    assert live_chart.figure_height(go.Figure()) == live_chart.DEFAULT_HEIGHT
+
+
+def test_the_page_modules_leave_pandas_for_later():
+    """The dashboard's imports (everything before its first elements) do not load pandas (~0.5 s): it loads when
+    a table or a download first needs it."""
+    code = (
+        "import sys, streamlit\n"
+        "import carrylab.views.training, carrylab.views.probe, carrylab.views.controls, carrylab.views.files\n"
+        "import carrylab.views.carry_tabs, carrylab.views.presentation, carrylab.components.live_chart\n"
+        "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
