@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from rnn_core.diagnostics import carry_correlation, fit_linear_probe
+from rnn_core.diagnostics import carry_correlation, correlation_and_probe
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
 from rnn_core.model import ElmanRNN
@@ -465,9 +465,8 @@ class Trainer:
         grad_norms = self.model.grad_h_norms().astype(np.float64)
         if not carry.any():
             return float("nan"), float("nan"), grad_norms
-        states = self.model.last_hidden()[:, 1:]  # (n, T, H)
-        corr = carry_correlation(states, carry)
-        probe = fit_linear_probe(states, carry)
+        states = np.ascontiguousarray(self.model.last_hidden()[:, 1:])  # (n, T, H): one block of rows
+        corr, probe = correlation_and_probe(states, carry)
         return float(probe.accuracy), float(np.max(np.abs(corr))), grad_norms
 
     def health_warnings(self, evaluation: Evaluation | None = None) -> tuple[str, ...]:

@@ -629,3 +629,15 @@ def test_spectral_radius():
     assert D.spectral_radius(params["W_rec"]) == pytest.approx(10.0)  # 0.5 k on the carry unit's own row
     with pytest.raises(ValueError):
         D.spectral_radius(np.zeros((2, 3)))
+
+
+def test_correlation_and_probe_agree_with_the_separate_functions():
+    rng = np.random.default_rng(3)
+    carry = rng.integers(0, 2, (64, 8)).astype(float)
+    states = np.tanh(rng.normal(size=(64, 8, 5)) + carry[:, :, None] * np.array([2.0, -1.0, 0.0, 0.3, 0.0]))
+    states[:, :, 4] = 0.25  # a unit that never changes
+    corr, probe = D.correlation_and_probe(states, carry)
+    np.testing.assert_allclose(corr, D.carry_correlation(states, carry), atol=1e-12)
+    separate = D.fit_linear_probe(states, carry)
+    np.testing.assert_allclose(probe.weights, separate.weights, atol=1e-10)
+    assert probe.accuracy == separate.accuracy > 0.8 and corr[4] == 0.0 and corr[0] > 0.5 > -0.2 > corr[1]
