@@ -30,6 +30,9 @@ class PrefixTrie:
     Level t has M_t nodes: ``parent[t]`` (M_t,) their prefix at level t-1 (0 = the empty prefix at level 0),
     ``code[t]`` (M_t,) index of their step-t input pattern in ``patterns`` (K, n_in), ``target[t]`` (M_t,) the
     target bit, ``count[t]`` (M_t,) how many examples share the prefix; ``node_of`` (T, N) the node of each example.
+    ``children[t]``: K when every level t-1 node has one child per pattern (node = parent * K + code), 1 when each
+    has exactly one child and all share one pattern (node = parent), else 0. Most levels of our tasks are one of the
+    first two, where a forward pass broadcasts instead of gathering rows (which dominates at small H).
     """
 
     patterns: np.ndarray
@@ -39,6 +42,7 @@ class PrefixTrie:
     count: list[np.ndarray]
     node_of: np.ndarray
     n_examples: int
+    children: list[int]
 
     @classmethod
     def build(cls, x: np.ndarray, target: np.ndarray) -> PrefixTrie | None:
@@ -50,7 +54,7 @@ class PrefixTrie:
         step_code = step_code.reshape(N, T)
         K = len(codes)
         patterns = ((codes[:, None] >> np.arange(n_in)) & 1).astype(np.float64)
-        parent, code, tgt, count = [], [], [], []
+        parent, code, tgt, count, children = [], [], [], [], []
         node_of = np.empty((T, N), dtype=np.int64)
         prev = np.zeros(N, dtype=np.int64)
         tbits = np.asarray(target)[:, :, 0]
@@ -65,8 +69,20 @@ class PrefixTrie:
                 return None
             tgt.append(node_target.astype(np.int8))
             count.append(np.bincount(inv, minlength=len(keys)).astype(np.float64))
+            n_parents = len(parent[-2]) if t else 1
+            if len(keys) == n_parents * K:  # unique keys below n_parents * K: all of them, in order
+                children.append(K)
+            elif len(keys) == n_parents and np.all(code[-1] == code[-1][0]):
+                children.append(1)
+            else:
+                children.append(0)
             prev = inv
-        return cls(patterns, parent, code, tgt, count, node_of, N)
+        return cls(patterns, parent, code, tgt, count, node_of, N, children)
+
+    @functools.cached_property
+    def target_is_one(self) -> list[np.ndarray]:
+        """target[t] == 1 as bool arrays, made once per trie."""
+        return [t == 1 for t in self.target]
 
     @property
     def n_rows(self) -> int:
@@ -113,12 +129,24 @@ def _trie_forward(model: ElmanRNN, trie: PrefixTrie, dtype, details: bool):
     ok_levels, logit_levels, h_levels = [], [], []
     for t in range(len(trie.parent)):
         rec = h_prev @ W_rec  # (M_{t-1}, H): one product per distinct parent prefix
-        pre = rec[trie.parent[t]]
-        pre += in_proj[trie.code[t]]
+        children = trie.children[t]
+        if children > 1:  # node = parent * K + code: broadcast, no gathers
+            pre = (rec[:, None, :] + in_proj[None, :, :]).reshape(-1, H)
+        elif children == 1:  # node = parent, one pattern for all
+            pre = rec
+            pre += in_proj[trie.code[t][0]]
+        else:
+            pre = rec[trie.parent[t]]
+            pre += in_proj[trie.code[t]]
         h = act(pre, out=pre)
         logit = h @ W_out + b_out  # (M_t,)
-        ok = (logit >= 0) == (trie.target[t] == 1)
-        all_ok_prev = ok & all_ok_prev[trie.parent[t]]
+        ok = (logit >= 0) == trie.target_is_one[t]
+        if children > 1:
+            all_ok_prev = (ok.reshape(-1, children) & all_ok_prev[:, None]).reshape(-1)
+        elif children == 1:
+            all_ok_prev = ok & all_ok_prev
+        else:
+            all_ok_prev = ok & all_ok_prev[trie.parent[t]]
         ok_levels.append(ok)
         if details:
             logit_levels.append(logit)

@@ -42,3 +42,29 @@ def test_length_generalisation_shapes_and_range():
     assert out["widths"].tolist() == [2, 8, 64]
     assert out["random"].shape == (3,) and out["chain"].shape == (3,)
     assert ((0 <= out["random"]) & (out["random"] <= 1)).all()
+
+
+@pytest.mark.parametrize("op,n_bits", [("add", 8), ("add", 16), ("sub", 6), ("mixed", 4)])
+def test_trie_shortcuts_give_the_plain_accuracy_of_a_partly_right_adder(op, n_bits):
+    """Levels where every prefix has all children (or one shared one) broadcast instead of gathering: the
+    accuracy, per bit and of whole numbers, must still be the plain forward pass's, for a net that is partly right."""
+    from rnn_core.handbuilt import carry_adder_params
+    from rnn_core.metrics import _task_trie
+
+    task = Task(op, n_bits)
+    rng = np.random.default_rng(4)
+    params = carry_adder_params() if op == "add" else None
+    H = params["W_rec"].shape[0] if params else 16
+    model = ElmanRNN(task.n_in, H, 1, rng=rng)
+    if params:
+        model.set_params({k: v + rng.normal(scale=3.0, size=np.shape(v)) for k, v in params.items()})
+    batch = task.exhaustive()
+    plain = _evaluate_plain(model, batch)
+    for dtype in (np.float64, np.float32):
+        fast = evaluate(model, batch, dtype=dtype)
+        assert fast.accuracy == pytest.approx(plain.accuracy, abs=2e-4 if dtype == np.float32 else 0)
+        np.testing.assert_allclose(fast.bit_accuracy, plain.bit_accuracy, atol=2e-4 if dtype == np.float32 else 0)
+    children = _task_trie(task).children
+    assert children[0] > 1 and (op != "add" or children[-1] == 1)
+    if op == "add":
+        assert 0.0 < plain.accuracy < 1.0
