@@ -88,6 +88,9 @@ STEP_TEXT = """() => { const el = document.querySelector('[data-testid="stMetric
                       return el ? el.innerText.trim() : null; }"""
 PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
   .some(b => b.offsetParent !== null && b.innerText.trim().endsWith(label))"""
+# The error chart has been redrawn since Play was pressed (MARK_CLICK just before the click).
+MARK_CLICK = "() => { window.__bench.atClick = window.__bench.afterplot; }"
+FIRST_LIVE_DRAW = "() => window.__bench.afterplot > window.__bench.atClick"
 # Counters on the page: redraws of the error chart (plotly_afterplot on its graph div), new graph divs (remounts),
 # changes of the smoothed error line's path, changes of the Step metric; sampled every animation frame.
 INSTALL_COUNTERS = """() => {
@@ -346,8 +349,13 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
             page.evaluate(INSTALL_COUNTERS)
+            page.evaluate(MARK_CLICK)
+            t_play = time.perf_counter()
             page.locator(".st-key-play button").first.click()
             page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
+            # Play start: until the first redraw of the playing chart (the live chart needs plotly.js loaded)
+            page.wait_for_function(FIRST_LIVE_DRAW, timeout=TIMEOUT_MS, polling=20)
+            play_start_s = time.perf_counter() - t_play
             page.wait_for_timeout(1000)  # warm-up
             if profile:
                 cdp.send("Profiler.enable")
@@ -369,6 +377,7 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
                 "healthy_s": healthy_s,
                 "first_render_s": first_render_s,
                 "complete_s": complete_s,
+                "play_start_s": play_start_s,
                 "server_frames_per_s": (end["steps"] - start["steps"]) / wall,
                 "redraws_per_s": (end["afterplot"] - start["afterplot"]) / wall,
                 "remounts_per_s": (end["graphDivs"] - start["graphDivs"]) / wall,

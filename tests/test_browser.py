@@ -127,35 +127,48 @@ GRAPHS_NOW = (
 
 
 def test_play_redraws_the_live_charts_in_place(page, streamlit_server):
-    """While playing, both charts are redrawn in the same graph divs (Plotly.react, no remount), with plotly.js
-    served from the plotly package by the Streamlit server, and Streamlit's own Plotly chunk never loaded."""
+    """Not playing, the charts are Streamlit's (st.plotly_chart, under their keys). While playing, both are live
+    charts redrawn in the same graph divs (Plotly.react, no remount); on Pause they are Streamlit's again."""
     scripts = []
     page.on("response", lambda r: r.url.endswith(".js") and scripts.append((r.url, r.status, r.headers)))
     open_app(page, streamlit_server.url)
-    start = page.evaluate(MARK_GRAPHS)
-    first_path = page.evaluate(GRAPHS_NOW)["path"]
+    assert page.locator('.st-key-error_chart [data-testid="stPlotlyChart"]').count() == 1
     page.locator(".st-key-play button").first.click()
     page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => { const e = "
+        + GRAPH.format(key="error_chart")
+        + ", h = "
+        + GRAPH.format(key="hidden_heatmap")
+        + "; return e && h && Number(e.dataset.revision) >= 1 && Number(h.dataset.revision) >= 1; }",
+        timeout=TIMEOUT_MS,
+    )
+    start = page.evaluate(MARK_GRAPHS)
+    first_path = page.evaluate(GRAPHS_NOW)["path"]
     page.wait_for_function(
         "(start) => { const now = (" + GRAPHS_NOW + ")(); "
         "return now.error >= start.error + 3 && now.heat > start.heat; }",
         arg=start,
         timeout=TIMEOUT_MS,
     )
+    now = page.evaluate(GRAPHS_NOW)
+    assert now["sameError"] and now["sameHeat"], now  # the graph divs were never replaced while playing
+    assert now["graphs"] == 2
+    assert now["path"] != first_path  # the error curve shows the new steps
     page.locator(".st-key-play button").first.click()
     page.wait_for_function(PLAY_LABEL_IS, arg="Play", timeout=TIMEOUT_MS)
     wait_idle(page)
-    now = page.evaluate(GRAPHS_NOW)
-    assert now["sameError"] and now["sameHeat"], now  # the graph divs were never replaced
-    assert now["graphs"] == 2
-    assert now["path"] != first_path  # the error curve shows the new steps
+    page.wait_for_function(PLOTS_DRAWN, timeout=TIMEOUT_MS)
+    assert page.locator('.st-key-error_chart [data-testid="stPlotlyChart"]').count() == 1  # Streamlit's again
     assert step_value(page) != "0"
-    served = [(url, status, headers) for url, status, headers in scripts if url.endswith("/plotly.min.js")]
-    assert len(served) == 1 and served[0][1] == 200, served
-    assert "/component/carrylab.components.live_chart.plotly_js/" in served[0][0]
-    assert "javascript" in served[0][2].get("content-type", "")
-    assert not [url for url, _, _ in scripts if "/PlotlyChart" in url]
-    # hover works on the live chart: a label for the cell under the pointer
+    # The live charts draw with the Plotly that Streamlit's own chart chunk put on the page (window.Plotly): no
+    # second copy is fetched. plotly.js from the plotly package is the fallback, and the server serves it.
+    assert not [url for url, _, _ in scripts if url.endswith("/plotly.min.js")]
+    lib = streamlit_server.url + "/component/carrylab.components.live_chart.plotly_js/plotly.min.js"
+    response = page.request.get(lib)
+    assert response.status == 200 and "javascript" in response.headers.get("content-type", "")
+    assert response.body()[:200].decode("utf-8", "replace").count("plotly.js v") == 1
+    # hover works on the heatmap: a label for the cell under the pointer
     page.locator(".st-key-hidden_heatmap").scroll_into_view_if_needed()
     box = page.locator(".st-key-hidden_heatmap .nsewdrag").last.bounding_box()  # the units' subplot
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5, steps=5)

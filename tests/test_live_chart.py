@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from carrylab.components import live_chart
 from carrylab.session import PLAYING_REFRESH_FRAMES, STATE_KEY
 from carrylab.views.training import ERROR_HEIGHT, PLOTLY_CONFIG
-from tests.plotly_spec import PRELOAD_KEY, decode_typed_arrays, live_charts
+from tests.plotly_spec import PRELOAD_KEY, decode_typed_arrays, live_charts, plotly_spec
 from tests.test_dashboard import expected_hidden, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,14 +40,32 @@ def heatmap_z(payload: dict) -> np.ndarray:
     return np.asarray(traces[-1]["z"], dtype=np.float64)
 
 
-def test_training_changes_the_figures_but_not_the_elements(dashboard_app):
-    dashboard_app.query_params["steps_per_click"] = "100"
-    at = run(dashboard_app)
+def playing(at, frames: int = 1):
+    """Run `frames` Play frames (AppTest never fires the run_every timer: set the flag and rerun)."""
+    at.session_state[STATE_KEY].running = True
+    for _ in range(frames):
+        at = run(at)
+    return at
+
+
+def test_while_not_playing_the_charts_are_streamlit_charts_under_their_keys(dashboard_app):
+    """The keys the issue names (error_chart, hidden_heatmap) are st.plotly_chart elements whenever Play is off."""
+    at = run(run(dashboard_app).button(key="train").click())
+    assert {"error_chart", "hidden_heatmap"} <= {el.key for el in at.get("plotly_chart")}
+    assert live_charts(at) == []
+    at = playing(at)
+    assert live_charts(at) and not {"error_chart", "hidden_heatmap"} & {el.key for el in at.get("plotly_chart")}
+    at.session_state[STATE_KEY].running = False  # Pause: back to Streamlit's charts
+    at = run(at)
+    assert {"error_chart", "hidden_heatmap"} <= {el.key for el in at.get("plotly_chart")} and live_charts(at) == []
+
+
+def test_play_frames_change_the_figures_but_not_the_elements(dashboard_app):
+    dashboard_app.query_params.update({"demo_speed": "50", "operand_a": "13", "operand_b": "33"})
+    at = playing(run(dashboard_app))
     ids, before = element_ids(at), payloads(at)
     assert set(ids) == {"error_chart", "hidden_heatmap"}
-    assert not {"error_chart", "hidden_heatmap"} & {el.key for el in at.get("plotly_chart")}
-
-    at = run(at.button(key="train").click())
+    at = playing(at, PLAYING_REFRESH_FRAMES)
     assert element_ids(at) == ids  # same identity: the browser keeps the element and its graph div
     after = payloads(at)
     assert after["error_chart"]["figure"] != before["error_chart"]["figure"]
@@ -58,18 +76,17 @@ def test_the_heatmap_carries_the_hidden_states_of_model_forward(dashboard_app):
     dashboard_app.query_params.update({"steps_per_click": "100", "operand_a": "13", "operand_b": "33"})
     at = run(run(dashboard_app).button(key="train").click())
     session = at.session_state[STATE_KEY]
-    np.testing.assert_allclose(heatmap_z(payloads(at)["hidden_heatmap"]), expected_hidden(session, 13, 33))
+    static = plotly_spec(at, "hidden_heatmap")  # Streamlit's chart while not playing
+    z = [t for t in static["data"] if t["type"] == "heatmap"][-1]["z"]
+    np.testing.assert_allclose(np.asarray(z, dtype=np.float64), expected_hidden(session, 13, 33))
 
-    session.running = True  # Play frames: each trains demo_speed steps; the probe is redone every few frames
-    for _ in range(PLAYING_REFRESH_FRAMES):
-        at = run(at)
-    session.running = False
+    at = playing(at, PLAYING_REFRESH_FRAMES)  # Play frames: each trains demo_speed steps; the probe is redone
     assert session.trainer.step > 100
     np.testing.assert_allclose(heatmap_z(payloads(at)["hidden_heatmap"]), expected_hidden(session, 13, 33))
 
 
 def test_the_payload_holds_plotly_js_from_the_plotly_package_the_height_and_the_config(dashboard_app):
-    at = run(dashboard_app)
+    at = playing(run(dashboard_app))
     error = payloads(at)["error_chart"]
     assert error["lib"].endswith(SERVED_PREFIX + "plotly.min.js")
     assert (live_chart.PLOTLY_JS_DIR / "plotly.min.js").is_file()
@@ -80,7 +97,7 @@ def test_the_payload_holds_plotly_js_from_the_plotly_package_the_height_and_the_
     assert error["figure"]["layout"]["template"]["layout"]["paper_bgcolor"] == "white"
 
 
-def test_the_page_starts_loading_plotly_js_with_its_first_element(dashboard_app):
+def test_the_page_has_a_hidden_plotly_js_preloader_first(dashboard_app):
     at = run(dashboard_app)
     first = at.get("bidi_component")[0]
     assert first.key == PRELOAD_KEY
@@ -89,9 +106,9 @@ def test_the_page_starts_loading_plotly_js_with_its_first_element(dashboard_app)
     assert f".st-key-{PRELOAD_KEY}" in first.proto.css_content and "display: none" in first.proto.css_content
 
 
-def test_without_plotly_js_the_charts_fall_back_to_st_plotly_chart(dashboard_app, monkeypatch):
+def test_without_plotly_js_the_charts_stay_streamlit_charts_while_playing(dashboard_app, monkeypatch):
     monkeypatch.setattr(live_chart, "available", lambda: False)
-    at = run(dashboard_app)
+    at = playing(run(dashboard_app))
     assert live_charts(at) == [] and PRELOAD_KEY not in {el.key for el in at.get("bidi_component")}
     charts = {el.key: el for el in at.get("plotly_chart")}
     assert {"error_chart", "hidden_heatmap"} <= set(charts)

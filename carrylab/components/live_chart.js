@@ -1,8 +1,11 @@
 // One Plotly graph div that stays mounted across Streamlit reruns and is updated in place with Plotly.react.
-// Loaded by carrylab/views/live_chart.py as a components-v2 module (no iframe). The data is a UTF-8 JSON
-// payload {lib, config, height, figure}; `lib` is the URL of plotly.min.js from the plotly Python package.
+// Loaded by carrylab/components/live_chart.py as a components-v2 module (no iframe). The data is a UTF-8 JSON
+// payload {lib, config, height, figure}; `lib` is the URL of plotly.min.js from the plotly Python package, loaded
+// only when the page has no window.Plotly yet (Streamlit's own chart chunk sets it).
 
 const STATE = Symbol.for("carrylab.liveChart");
+const PRELOAD_DELAY_MS = 4000; // after the preloader mounts: the first render is done by then on this machine
+const PRELOAD_IDLE_TIMEOUT_MS = 4000; // then at the next idle moment, or this much later at the latest
 
 function loadPlotly(url) {
   if (window.Plotly && typeof window.Plotly.react === "function") return Promise.resolve(window.Plotly);
@@ -92,8 +95,15 @@ export default function liveChart(component) {
   const payload = body ? JSON.parse(body) : null;
   if (!payload) return undefined;
   if (payload.preload) {
-    // Only fetch and run plotly.js (the element is hidden by the component's CSS).
-    loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
+    // Only make sure plotly.js is there (the element is hidden by the component's CSS), after the first render:
+    // the page's charts are Streamlit's until Play starts (whose chunk sets window.Plotly, which loadPlotly then
+    // uses), and evaluating a second copy would hold the main thread for 1-2 s.
+    if (!window.__carrylabPreload) {
+      window.__carrylabPreload = true;
+      const load = () => loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
+      const idle = window.requestIdleCallback || ((cb) => setTimeout(cb, 0));
+      setTimeout(() => idle(load, { timeout: PRELOAD_IDLE_TIMEOUT_MS }), PRELOAD_DELAY_MS);
+    }
     return undefined;
   }
   const state = known || setUp(root);

@@ -1,18 +1,20 @@
 """A Plotly chart that stays mounted while Play updates it: one graph div, redrawn with ``Plotly.react``.
 
-Why not ``st.plotly_chart``: in Streamlit 1.67 its element identity is a hash of the whole figure
-(``key_as_main_identity=False`` in streamlit/elements/plotly_chart.py), so every data update replaces the
-element and Plotly builds the chart from scratch, twice. While playing that was most of the browser's time per
-frame. This is a components-v2 element (``st.components.v2.component``: inline JavaScript in the page, no
-iframe) whose identity is its key alone, so the browser keeps the element and its graph div across reruns and
-the JavaScript updates the chart in place.
+Why not ``st.plotly_chart`` while playing: in Streamlit 1.67 its element identity is a hash of the whole figure
+(``key_as_main_identity=False`` in streamlit/elements/plotly_chart.py), so every data update replaces the element
+and Plotly builds the chart from scratch, twice; while playing that was most of the browser's time per frame.
+This is a components-v2 element (``st.components.v2.component``: inline JavaScript in the page, no iframe) whose
+identity is its key alone, so the browser keeps the element and its graph div across reruns and the JavaScript
+updates the chart in place. Whenever Play is off the views draw ``st.plotly_chart`` instead (``live=False``): the
+chart the tests and checks read by key, with Streamlit's full toolbar.
 
-plotly.js is the copy inside the installed plotly package (``plotly/package_data/plotly.min.js``, the version
-plotly.py writes figures for), served by Streamlit's component file route through a path-only v1 component
-declaration: no CDN (demos run offline), nothing downloaded, nothing copied into the repository. The figure
-goes over as the UTF-8 bytes of ``plotly.io.to_json`` (numpy arrays as base64 typed arrays, as st.plotly_chart
-sends them) and is drawn exactly as given, like ``theme=None``: its own template and colours, the figure's
-height, the container's width. When plotly.js is not there the chart falls back to ``st.plotly_chart``.
+plotly.js: the one already on the page when there is one (Streamlit's chart chunk sets ``window.Plotly``, and the
+page has drawn Streamlit charts before Play starts), else the copy inside the installed plotly package
+(``plotly/package_data/plotly.min.js``), served by Streamlit's component file route through a path-only v1
+component declaration: no CDN (demos run offline), nothing downloaded, nothing copied into the repository. The
+figure goes over as the UTF-8 bytes of ``plotly.io.to_json`` (numpy arrays as base64 typed arrays, as
+st.plotly_chart sends them) and is drawn exactly as given, like ``theme=None``: its own template and colours, the
+figure's height, the container's width. When plotly.js is not there the chart stays ``st.plotly_chart``.
 """
 
 from __future__ import annotations
@@ -69,18 +71,20 @@ def payload(figure, key: str, config: dict | None = None) -> bytes:
 
 
 def preload() -> None:
-    """An invisible element that makes the browser start loading plotly.js now. Called at the top of the script,
-    before the modules that build charts are imported: the browser then fetches and compiles plotly.js while the
-    server is still importing and running the script, instead of after the first chart arrives."""
+    """An invisible element that makes sure plotly.js is on the page before Play starts: a few seconds after it
+    mounts, at an idle moment, it loads the packaged copy unless the page already has one (normally Streamlit's,
+    from the first render's charts), so the first render never has a second copy competing for the main thread."""
     if available():
         head = {"key": PRELOAD_KEY, "lib": plotly_js_url(), "preload": True}
         _mount(key=PRELOAD_KEY, data=json.dumps(head).encode("utf-8"))
 
 
-def live_chart(figure, *, key: str, config: dict | None = None, container=None) -> None:
-    """Draw `figure` full width under `key`, updated in place on later runs (st.plotly_chart as a fallback)."""
+def live_chart(figure, *, key: str, live: bool, config: dict | None = None, container=None) -> None:
+    """Draw `figure` full width under `key`: while `live` (playing) as the in-place chart, otherwise (and when
+    plotly.js is missing) as st.plotly_chart, Streamlit's own chart with its full toolbar, which the tests and
+    checks read by key. Switching happens only when Play starts or stops: one remount each way."""
     where = container if container is not None else st
-    if not available():
+    if not live or not available():
         where.plotly_chart(figure, key=key, width="stretch", theme=None, config=config)
         return
     if container is None:

@@ -17,7 +17,6 @@ import streamlit as st
 
 from carrylab.analysis import CarryAnalysis, probe_trace, resolve_probe
 from carrylab.charts import CAPTIONS, carry_correlation_figure, hidden_heatmap_figure, probe_accuracy_figure
-from carrylab.components.live_chart import live_chart
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
 
@@ -25,9 +24,8 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
 
 
 def show_chart(fig: go.Figure, key: str, caption: str | None = None) -> None:
-    """Draw a figure full width under a unique key, with its one-line caption below. A live chart like the
-    training view's, so that the page loads one plotly.js (st.plotly_chart brings a second, 4.7 MB copy)."""
-    live_chart(fig, key=key, config=PLOTLY_CONFIG)
+    """Draw a figure full width under a unique key, with its one-line caption below."""
+    st.plotly_chart(fig, key=key, width="stretch", config=PLOTLY_CONFIG, theme=None)
     if caption:
         st.caption(caption)
 

@@ -152,7 +152,7 @@ def render(session: Session) -> None:
     explain(TABLE_EXPLANATION)
     if session.settings["order_units"] and order is None:
         st.info("Ordering by carry correlation needs rnn_core.diagnostics; units are in index order.")
-    live_chart(figure, key="hidden_heatmap", config=PLOTLY_CONFIG)
+    live_chart(figure, key="hidden_heatmap", live=session.running, config=PLOTLY_CONFIG)
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
     explain(HEATMAP_EXPLANATION)

@@ -132,7 +132,7 @@ def render(session: Session) -> None:
     figure = session.cached(
         f"error_figure:{smoothing}:{log_y}:{large}", lambda: _error_figure(session, smoothing, log_y, large)
     )
-    live_chart(figure, key="error_chart", config=PLOTLY_CONFIG, container=chart)
+    live_chart(figure, key="error_chart", live=session.running, config=PLOTLY_CONFIG, container=chart)
     with chart:
         st.caption(charts.CAPTIONS["error_figure"])
         explain(explanation(session))
