@@ -38,20 +38,17 @@ import importlib
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHARTS, CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
+from browser_support import CHARTS, CHROMIUM, CHROMIUM_ARGS, IDLE, StreamlitServer  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -201,56 +198,6 @@ def bench_apptest(runs: int, baseline) -> dict:
 
 
 # -- browser -------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`streamlit run dashboard.py` from `tree`, stopped by its PID."""
-
-    def __init__(self, tree: Path):
-        self.tree = tree
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="bench_dashboard_", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "streamlit", "run", str(tree / "dashboard.py"), "--server.port", str(self.port)]
-        cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-        self.proc = subprocess.Popen(cmd, cwd=tree, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-    def wait_healthy(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}; log: {self.log.name}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            time.sleep(0.1)
-        raise TimeoutError(f"streamlit not healthy after {timeout} s; log: {self.log.name}")
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the server process has used so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self.log.close()
-
-
 def baseline_tree(rev: str) -> Path | None:
     """A copy of this working tree with carrylab/charts as it was at `rev` (None if git cannot show it)."""
     module = baseline_charts(rev)
@@ -319,11 +266,11 @@ def revision_tree(rev: str) -> Path | None:
 
 def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, charts: int = 2) -> dict:
     """First render (and, when the page has charts, Play) of the app in `tree`; `charts`: how many must draw."""
-    server = Server(tree)
+    log = tempfile.NamedTemporaryFile(prefix="bench_dashboard_", suffix=".log", delete=False)
+    log.close()
+    server = StreamlitServer(tree, log_path=Path(log.name))
     try:
-        t0 = time.perf_counter()
-        server.wait_healthy()
-        healthy_s = time.perf_counter() - t0
+        healthy_s = server.start(timeout=90)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 900})

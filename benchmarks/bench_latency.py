@@ -31,81 +31,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE, STEP_METRIC  # noqa: E402
-
-DASHBOARD = ROOT / "dashboard.py"
-
-
-# -- the server -------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`streamlit run dashboard.py` on 127.0.0.1; stop() ends exactly this process, by its PID."""
-
-    def __init__(self, log_path: Path | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float) -> float:
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", str(DASHBOARD),
-            "--server.port", str(self.port),
-            "--server.address", "127.0.0.1",
-            "--server.headless", "true",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-        ]  # fmt: skip
-        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-        log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if log is not subprocess.DEVNULL:
-            log.close()  # the child holds its own descriptor
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200 and response.read().strip() == b"ok":
-                        return time.perf_counter() - t0
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"streamlit not healthy on {self.url} after {timeout} s")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the server process so far."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE, STEP_METRIC, StreamlitServer  # noqa: E402
 
 
 # -- one browser session ------------------------------------------------------------------------------------------
@@ -207,7 +140,7 @@ def percentile(values: list[float], q: float) -> float:
     return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (pos - lo)
 
 
-async def run_users(server: Server, n: int, args) -> dict:
+async def run_users(server: StreamlitServer, n: int, args) -> dict:
     from playwright.async_api import async_playwright
 
     results = [{"user": i} for i in range(n)]
@@ -288,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         log = args.log_dir / f"server-{n}.log" if args.log_dir else None
         if log:
             log.parent.mkdir(parents=True, exist_ok=True)
-        server = Server(log)
+        server = StreamlitServer(ROOT, log_path=log, extra_args=("--server.fileWatcherType", "none"))
         startup = server.start(args.timeout)
         try:
             run = asyncio.run(run_users(server, n, args))
