@@ -105,21 +105,23 @@ def test_play_updates_live_until_paused(page, streamlit_server):
     assert page.console_errors == []
 
 
-GRAPH = "document.querySelector('.st-key-{key} .carrylab-live-chart-graph')"
+# The live charts' graph divs, {error, heat} (null where a chart is not a live chart right now).
+GRAPHS = (
+    "({error: document.querySelector('.st-key-error_chart .carrylab-live-chart-graph'), "
+    "heat: document.querySelector('.st-key-hidden_heatmap .carrylab-live-chart-graph')})"
+)
+LIVE_DRAWN = (
+    "() => { const g = "
+    + GRAPHS
+    + "; return g.error && g.heat && g.error.dataset.revision && g.heat.dataset.revision; }"
+)
 MARK_GRAPHS = (
-    "() => { window.__graphs = {error: "
-    + GRAPH.format(key="error_chart")
-    + ", heat: "
-    + GRAPH.format(key="hidden_heatmap")
-    + "}; return {error: Number(window.__graphs.error.dataset.revision), "
+    "() => { window.__graphs = " + GRAPHS + "; return {error: Number(window.__graphs.error.dataset.revision), "
     "heat: Number(window.__graphs.heat.dataset.revision)}; }"
 )
 GRAPHS_NOW = (
-    "() => { const error = "
-    + GRAPH.format(key="error_chart")
-    + ", heat = "
-    + GRAPH.format(key="hidden_heatmap")
-    + "; return {sameError: error === window.__graphs.error, sameHeat: heat === window.__graphs.heat, "
+    "() => { const {error, heat} = " + GRAPHS + "; "
+    "return {sameError: error === window.__graphs.error, sameHeat: heat === window.__graphs.heat, "
     "error: Number(error.dataset.revision), heat: Number(heat.dataset.revision), "
     "graphs: document.querySelectorAll('.carrylab-live-chart-graph').length, "
     "path: [...error.querySelectorAll('.scatterlayer .trace path.js-line')].map(p => p.getAttribute('d')).join()}; }"
@@ -135,14 +137,7 @@ def test_play_redraws_the_live_charts_in_place(page, streamlit_server):
     assert page.locator('.st-key-error_chart [data-testid="stPlotlyChart"]').count() == 1
     page.locator(".st-key-play button").first.click()
     page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        "() => { const e = "
-        + GRAPH.format(key="error_chart")
-        + ", h = "
-        + GRAPH.format(key="hidden_heatmap")
-        + "; return e && h && Number(e.dataset.revision) >= 1 && Number(h.dataset.revision) >= 1; }",
-        timeout=TIMEOUT_MS,
-    )
+    page.wait_for_function(LIVE_DRAWN, timeout=TIMEOUT_MS)
     start = page.evaluate(MARK_GRAPHS)
     first_path = page.evaluate(GRAPHS_NOW)["path"]
     page.wait_for_function(
