@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnn_core import fastnp
+
 PARAM_NAMES = ("W_in", "W_rec", "b_rec", "W_out", "b_out")
 CELLS = ("tanh", "sigmoid")
 LOSSES = ("mse", "bce")
@@ -204,7 +206,7 @@ class ElmanRNN:
         W_cat, W_out_cat = self.params.W_cat, self.params.W_out_cat
         steps = tuple((Z[t], Z[t + 1, :, :H]) for t in range(T))
         act = activation(self.cell)
-        dot, mul, add, tanh = np.dot, np.multiply, np.add, np.tanh
+        dot, mul, add, tanh = fastnp.dot, np.multiply, np.add, np.tanh
 
         def forward() -> None:
             for z_t, h_next in steps:
@@ -237,7 +239,7 @@ class ElmanRNN:
         g_cat, g_out = self.grads.W_cat, self.grads.W_out_cat
         tanh_cell, use_bias = self.cell == "tanh", self.use_bias
         tiny = np.finfo(self.dtype).tiny
-        dot, mul, sub, vdot, copyto = np.dot, np.multiply, np.subtract, np.vdot, np.copyto
+        dot, mul, sub, vdot, copyto = fastnp.dot, np.multiply, np.subtract, fastnp.vdot, fastnp.copyto
 
         def backward(target_tm: np.ndarray) -> float:
             sub(Y, target_tm, DZ)  # y - t

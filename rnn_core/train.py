@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from rnn_core import fastnp
 from rnn_core.diagnostics import carry_correlation, correlation_and_probe
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
@@ -305,7 +306,7 @@ class Trainer:
         forward, backward = buf["forward"], buf["backward"][self.config.loss]
         z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
         Y = buf["Y"]
-        copyto, update = np.copyto, opt.update
+        copyto, update = fastnp.copyto, opt.update
         # until_solved: a streak of right training examples triggers the check of every pair. Whether a step's
         # outputs are all right is exact, but its loss often decides it without three more numpy calls.
         surely_right, surely_wrong = self._rightness_bounds(targets[0].size)

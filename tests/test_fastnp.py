@@ -1,0 +1,41 @@
+"""rnn_core.fastnp: numpy's C functions without the __array_function__ dispatcher give numpy's results, bit for bit."""
+
+import numpy as np
+import pytest
+
+from rnn_core import fastnp
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((1, 35), (35, 32)), ((8, 33), (33, 1)), ((35, 8), (8, 32))])
+def test_dot_into_out_matches_numpy_bit_for_bit(shape_a, shape_b):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=shape_a), rng.normal(size=shape_b)
+    out = np.empty((shape_a[0], shape_b[1]))
+    fastnp.dot(a, b, out)
+    assert np.array_equal(out, np.dot(a, b))
+
+
+def test_dot_reads_strided_and_transposed_views_like_numpy():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(9, 1, 35))
+    rows = z[1:].reshape(8, 35)[:, :33]  # the output layer's strided [h_t, 1] view
+    w = rng.normal(size=(33, 1))
+    assert np.array_equal(fastnp.dot(rows, w), np.dot(rows, w))
+    assert np.array_equal(fastnp.dot(rows.T, rows), np.dot(rows.T, rows))
+
+
+def test_vdot_and_copyto_match_numpy():
+    rng = np.random.default_rng(2)
+    d = rng.normal(size=(8, 1, 1))
+    assert fastnp.vdot(d, d) == np.vdot(d, d)
+    dst = np.zeros((8, 1, 2))
+    src = rng.integers(0, 2, size=(8, 1, 2)).astype(float)
+    fastnp.copyto(dst, src)
+    assert np.array_equal(dst, src)
+
+
+def test_the_functions_skip_the_dispatcher_where_numpy_has_one():
+    for name in ("dot", "vdot", "copyto"):
+        dispatched = getattr(np, name)
+        expected = getattr(dispatched, "_implementation", dispatched)
+        assert getattr(fastnp, name) is expected
