@@ -11,8 +11,8 @@ import streamlit as st
 
 from carrylab.components import live_chart
 
-# First of all, before the engine, pandas and the chart modules are imported: the browser fetches and compiles
-# plotly.js (about 2 s on a busy 2-core machine) while the server is still importing and running this script.
+# First of all, before the engine, pandas and the chart modules are imported: the browser fetches and evaluates
+# Streamlit's chart code with plotly.js (1-2 s on a busy 2-core machine) while the server still runs this script.
 live_chart.preload()
 
 from carrylab import views  # noqa: E402

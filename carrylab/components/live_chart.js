@@ -26,6 +26,15 @@ function loadPlotly(url) {
   return window.__carrylabPlotly;
 }
 
+// Import Streamlit's chart code now, while the server still runs the script, instead of when the first
+// st.plotly_chart arrives: the same URL as Streamlit's lazy import (relative to its main module), so the browser
+// evaluates the module once and the chart later finds it ready. It also sets window.Plotly for the live charts.
+function importStreamlitChart(chunk) {
+  const main = document.querySelector('script[type="module"][src*="/static/js/index."]');
+  if (!chunk || !main || window.Plotly) return;
+  import(new URL(chunk, main.src).href).catch((err) => console.warn("carrylab: chart code not preloaded:", err));
+}
+
 function text(data) {
   if (data instanceof Uint8Array || data instanceof ArrayBuffer) return new TextDecoder().decode(data);
   return typeof data === "string" ? data : JSON.stringify(data);
@@ -95,11 +104,10 @@ export default function liveChart(component) {
   const payload = body ? JSON.parse(body) : null;
   if (!payload) return undefined;
   if (payload.preload) {
-    // Only make sure plotly.js is there (the element is hidden by the component's CSS), after the first render:
-    // the page's charts are Streamlit's until Play starts (whose chunk sets window.Plotly, which loadPlotly then
-    // uses), and evaluating a second copy would hold the main thread for 1-2 s.
     if (!window.__carrylabPreload) {
       window.__carrylabPreload = true;
+      importStreamlitChart(payload.chunk);
+      // Fallback, only after the first render (evaluating a second copy would hold the main thread for 1-2 s).
       const load = () => loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
       const idle = window.requestIdleCallback || ((cb) => setTimeout(cb, 0));
       setTimeout(() => idle(load, { timeout: PRELOAD_IDLE_TIMEOUT_MS }), PRELOAD_DELAY_MS);
