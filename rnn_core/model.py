@@ -207,16 +207,17 @@ class ElmanRNN:
         steps = tuple((Z[t], Z[t + 1, :, :H]) for t in range(T))
         act = activation(self.cell)
         dot, mul, add, tanh = fastnp.dot, np.multiply, np.add, np.tanh
+        half = fastnp.constant(0.5, self.dtype)
 
         def forward() -> None:
             for z_t, h_next in steps:
                 dot(z_t, W_cat, U)  # u_t = [h_{t-1}, 1, x_t] @ [W_rec; b_rec; W_in]
                 act(U, h_next)
             dot(HO_2d, W_out_cat, Y_2d)  # logits of every step at once
-            mul(Y, 0.5, Y)  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5, inline: it is 4 calls
+            mul(Y, half, Y)  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5, inline: it is 4 calls
             tanh(Y, Y)
-            mul(Y, 0.5, Y)
-            add(Y, 0.5, Y)
+            mul(Y, half, Y)
+            add(Y, half, Y)
 
         return forward
 
@@ -240,21 +241,22 @@ class ElmanRNN:
         tanh_cell, use_bias = self.cell == "tanh", self.use_bias
         tiny = np.finfo(self.dtype).tiny
         dot, mul, sub, vdot, copyto = fastnp.dot, np.multiply, np.subtract, fastnp.vdot, fastnp.copyto
+        one = fastnp.constant(1.0, self.dtype)
 
         def backward(target_tm: np.ndarray) -> float:
             sub(Y, target_tm, DZ)  # y - t
             if loss == "mse":
                 value = 0.5 * float(vdot(DZ, DZ))
                 mul(DZ, Y, DZ)
-                sub(1.0, Y, TMP)
+                sub(one, Y, TMP)
                 mul(DZ, TMP, DZ)  # d/dz 0.5 (y - t)^2 = (y - t) y (1 - y)
             else:  # d/dz BCE(sigmoid(z)) = y - t, already in DZ
                 value = -float(np.sum(target_tm * np.log(Y + tiny) + (1.0 - target_tm) * np.log(1.0 - Y + tiny)))
             if tanh_cell:
                 mul(hs, hs, DACT)
-                sub(1.0, DACT, DACT)
+                sub(one, DACT, DACT)
             else:
-                sub(1.0, hs, DACT)
+                sub(one, hs, DACT)
                 mul(DACT, hs, DACT)
             if n_out == 1:  # output layer's part of dL/dh_t for all steps, straight into R
                 mul(DZ, w_out_row, R_out)

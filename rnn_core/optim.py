@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from rnn_core import fastnp
+
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
@@ -51,8 +53,15 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    def __init__(self, size, dtype=np.float64, clip=0.0):
+        super().__init__(size, dtype, clip)
+        self._lr, self._lr_operand = None, None
+
     def update(self, theta, grad, lr):
-        np.multiply(self._clip(grad) if self.clip else grad, lr, self._step_buf)
+        if lr is not self._lr:  # the same float object all through a chunk: converted once, not at every step
+            self._lr = lr
+            self._lr_operand = fastnp.constant(lr, self._step_buf.dtype) if type(lr) is float else lr
+        np.multiply(self._clip(grad) if self.clip else grad, self._lr_operand, self._step_buf)
         np.subtract(theta, self._step_buf, theta)
 
 

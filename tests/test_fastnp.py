@@ -39,3 +39,31 @@ def test_the_functions_skip_the_dispatcher_where_numpy_has_one():
         dispatched = getattr(np, name)
         expected = getattr(dispatched, "_implementation", dispatched)
         assert getattr(fastnp, name) is expected
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_constant_operand_gives_the_python_float_result_in_the_arrays_dtype(dtype):
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(8, 1, 1)).astype(dtype)
+    for value in (0.5, 1.0, 0.1, 1e-3):
+        c = fastnp.constant(value, dtype)
+        assert c.shape == () and c.dtype == dtype and not c.flags.writeable
+        for ufunc in (np.multiply, np.add, np.subtract):
+            expected, got = ufunc(y, value), ufunc(y, c)
+            assert got.dtype == expected.dtype == dtype
+            assert np.array_equal(got, expected)
+        assert np.array_equal(np.subtract(c, y), np.subtract(value, y))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sgd_applies_each_new_learning_rate_exactly(dtype):
+    from rnn_core.optim import SGD
+
+    rng = np.random.default_rng(4)
+    theta = rng.normal(size=50).astype(dtype)
+    opt = SGD(theta.size, dtype=dtype)
+    for lr in (0.1, 0.1, 0.25, 1e-4, 0.1):  # the same value again, a new one, and back
+        grad = rng.normal(size=50).astype(dtype)
+        expected = theta - grad * lr  # a Python float: numpy's weak-scalar arithmetic in dtype
+        opt.update(theta, grad, lr)
+        assert theta.dtype == dtype and np.array_equal(theta, expected)
