@@ -55,12 +55,12 @@ class SGD(Optimizer):
 
     def __init__(self, size, dtype=np.float64, clip=0.0):
         super().__init__(size, dtype, clip)
-        self._lr, self._lr_operand = None, None
+        self._lr, self._lr_dtype, self._lr_operand = None, None, None
 
     def update(self, theta, grad, lr):
-        if lr is not self._lr:  # the same float object all through a chunk: converted once, not at every step
-            self._lr = lr
-            self._lr_operand = fastnp.constant(lr, self._step_buf.dtype) if type(lr) is float else lr
+        if lr is not self._lr or grad.dtype is not self._lr_dtype:  # the same float all through a chunk: converted once
+            self._lr, self._lr_dtype = lr, grad.dtype
+            self._lr_operand = fastnp.constant(lr, grad.dtype) if type(lr) is float else lr
         np.multiply(self._clip(grad) if self.clip else grad, self._lr_operand, self._step_buf)
         np.subtract(theta, self._step_buf, theta)
 
