@@ -71,8 +71,9 @@ def full_page_screenshot(page, path: Path) -> None:
 def test_train_draws_the_charts_without_console_errors(page, streamlit_server):
     open_app(page, streamlit_server.url)
     assert page.locator(CHARTS).count() == 2
-    # The preloader's early import and Streamlit's own lazy one resolve to one module: plotly.js is fetched (and
-    # evaluated) once.
+    # The preloader imported Streamlit's chart code, and its import and Streamlit's own lazy one resolve to one
+    # module: plotly.js is fetched (and evaluated) once.
+    assert page.evaluate("window.__carrylabChartPreload") == "done"
     chart_code = page.evaluate(
         """() => performance.getEntriesByType('resource').map(e => e.name)
                  .filter(n => /\\/static\\/js\\/PlotlyChart\\.[^/]+\\.js$/.test(n))"""

@@ -29,10 +29,23 @@ function loadPlotly(url) {
 // Import Streamlit's chart code now, while the server still runs the script, instead of when the first
 // st.plotly_chart arrives: the same URL as Streamlit's lazy import (relative to its main module), so the browser
 // evaluates the module once and the chart later finds it ready. It also sets window.Plotly for the live charts.
+// Resolves when that is over either way; window.__carrylabChartPreload says how it went ("done", "failed", "skipped").
 function importStreamlitChart(chunk) {
   const main = document.querySelector('script[type="module"][src*="/static/js/index."]');
-  if (!chunk || !main || window.Plotly) return;
-  import(new URL(chunk, main.src).href).catch((err) => console.warn("carrylab: chart code not preloaded:", err));
+  if (!chunk || !main || window.Plotly) {
+    window.__carrylabChartPreload = "skipped";
+    return Promise.resolve();
+  }
+  window.__carrylabChartPreload = "loading";
+  return import(new URL(chunk, main.src).href).then(
+    () => {
+      window.__carrylabChartPreload = "done";
+    },
+    (err) => {
+      window.__carrylabChartPreload = "failed";
+      console.warn("carrylab: chart code not preloaded:", err);
+    },
+  );
 }
 
 function text(data) {
@@ -106,11 +119,13 @@ export default function liveChart(component) {
   if (payload.preload) {
     if (!window.__carrylabPreload) {
       window.__carrylabPreload = true;
-      importStreamlitChart(payload.chunk);
-      // Fallback, only after the first render (evaluating a second copy would hold the main thread for 1-2 s).
+      // Fallback, the plotly package's copy: only when the import above did not set window.Plotly, and only after
+      // the first render (evaluating a second copy would hold the main thread for 1-2 s).
       const load = () => loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
       const idle = window.requestIdleCallback || ((cb) => setTimeout(cb, 0));
-      setTimeout(() => idle(load, { timeout: PRELOAD_IDLE_TIMEOUT_MS }), PRELOAD_DELAY_MS);
+      importStreamlitChart(payload.chunk).then(() => {
+        if (!window.Plotly) setTimeout(() => idle(load, { timeout: PRELOAD_IDLE_TIMEOUT_MS }), PRELOAD_DELAY_MS);
+      });
     }
     return undefined;
   }

@@ -19,6 +19,7 @@ figure's height, the container's width. When plotly.js is not there the chart st
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def payload(figure, key: str, config: dict | None = None) -> bytes:
     return (json.dumps(head)[:-1] + ', "figure": ' + figure_json + "}").encode("utf-8")
 
 
+@functools.cache  # one look per process: the folder holds ~300 files and the page calls this at every rerun
 def streamlit_chart_chunk() -> str | None:
     """File name of the frontend code chunk behind st.plotly_chart (``PlotlyChart.<hash>.js``), or None.
 
