@@ -11,8 +11,8 @@ import streamlit as st
 
 from carrylab.components import live_chart
 
-# First of all, before the engine, pandas and the chart modules are imported: the browser fetches and evaluates
-# Streamlit's chart code with plotly.js (1-2 s on a busy 2-core machine) while the server still runs this script.
+# First, the hidden element that makes sure plotly.js is on the page before Play starts (Streamlit's charts bring
+# it; if they have not, it loads the plotly package's copy once the first render has settled).
 live_chart.preload()
 
 from carrylab import views  # noqa: E402

@@ -9,7 +9,6 @@ and the Plotly config. The browser half (the div stays, Plotly.react redraws it)
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,21 +104,6 @@ def test_the_page_has_a_hidden_plotly_js_preloader_first(dashboard_app):
     body = json.loads(first.proto.bytes.decode("utf-8"))
     assert body["preload"] is True and body["lib"].endswith(SERVED_PREFIX + "plotly.min.js")
     assert f".st-key-{PRELOAD_KEY}" in first.proto.css_content and "display: none" in first.proto.css_content
-    # the chunk imported early is the one Streamlit's main module imports lazily for st.plotly_chart
-    assert body["chunk"].startswith("PlotlyChart.") and (live_chart.STREAMLIT_JS_DIR / body["chunk"]).is_file()
-    page = (live_chart.STREAMLIT_JS_DIR.parents[1] / "index.html").read_text(encoding="utf-8")
-    main_module = re.search(r'src="\./static/js/(index\.[^"]+\.js)"', page).group(1)  # what the JS resolves against
-    assert f"import(`./{body['chunk']}`)" in (live_chart.STREAMLIT_JS_DIR / main_module).read_text(encoding="utf-8")
-
-
-def test_no_chart_chunk_is_named_unless_exactly_one_matches(tmp_path, monkeypatch):
-    monkeypatch.setattr(live_chart, "STREAMLIT_JS_DIR", tmp_path)
-    look = live_chart.streamlit_chart_chunk.__wrapped__  # uncached
-    assert look() is None
-    (tmp_path / "PlotlyChart.abc.js").write_text("")
-    assert look() == "PlotlyChart.abc.js"
-    (tmp_path / "PlotlyChart.def.js").write_text("")
-    assert look() is None
 
 
 def test_without_plotly_js_the_charts_stay_streamlit_charts_while_playing(dashboard_app, monkeypatch):

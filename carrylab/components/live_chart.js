@@ -26,28 +26,6 @@ function loadPlotly(url) {
   return window.__carrylabPlotly;
 }
 
-// Import Streamlit's chart code now, while the server still runs the script, instead of when the first
-// st.plotly_chart arrives: the same URL as Streamlit's lazy import (relative to its main module), so the browser
-// evaluates the module once and the chart later finds it ready. It also sets window.Plotly for the live charts.
-// Resolves when that is over either way; window.__carrylabChartPreload says how it went ("done", "failed", "skipped").
-function importStreamlitChart(chunk) {
-  const main = document.querySelector('script[type="module"][src*="/static/js/index."]');
-  if (!chunk || !main || window.Plotly) {
-    window.__carrylabChartPreload = "skipped";
-    return Promise.resolve();
-  }
-  window.__carrylabChartPreload = "loading";
-  return import(new URL(chunk, main.src).href).then(
-    () => {
-      window.__carrylabChartPreload = "done";
-    },
-    (err) => {
-      window.__carrylabChartPreload = "failed";
-      console.warn("carrylab: chart code not preloaded:", err);
-    },
-  );
-}
-
 function text(data) {
   if (data instanceof Uint8Array || data instanceof ArrayBuffer) return new TextDecoder().decode(data);
   return typeof data === "string" ? data : JSON.stringify(data);
@@ -117,15 +95,14 @@ export default function liveChart(component) {
   const payload = body ? JSON.parse(body) : null;
   if (!payload) return undefined;
   if (payload.preload) {
+    // Only make sure plotly.js is there (the element is hidden by the component's CSS), after the first render:
+    // the page's charts are Streamlit's until Play starts (whose chunk sets window.Plotly, which loadPlotly then
+    // uses), and evaluating a second copy would hold the main thread for 1-2 s.
     if (!window.__carrylabPreload) {
       window.__carrylabPreload = true;
-      // Fallback, the plotly package's copy: only when the import above did not set window.Plotly, and only after
-      // the first render (evaluating a second copy would hold the main thread for 1-2 s).
       const load = () => loadPlotly(payload.lib).catch((err) => console.warn("carrylab live chart:", err));
       const idle = window.requestIdleCallback || ((cb) => setTimeout(cb, 0));
-      importStreamlitChart(payload.chunk).then(() => {
-        if (!window.Plotly) setTimeout(() => idle(load, { timeout: PRELOAD_IDLE_TIMEOUT_MS }), PRELOAD_DELAY_MS);
-      });
+      setTimeout(() => idle(load, { timeout: PRELOAD_IDLE_TIMEOUT_MS }), PRELOAD_DELAY_MS);
     }
     return undefined;
   }

@@ -19,7 +19,6 @@ figure's height, the container's width. When plotly.js is not there the chart st
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -32,7 +31,6 @@ from streamlit.runtime import get_instance
 
 PLOTLY_JS_DIR = Path(plotly.__file__).resolve().parent / "package_data"
 PLOTLY_JS = "plotly.min.js"
-STREAMLIT_JS_DIR = Path(st.__file__).resolve().parent / "static" / "static" / "js"  # the frontend's code chunks
 SERVED_NAME = f"{__name__}.plotly_js"  # declare_component names a component "<calling module>.<name>"
 DEFAULT_HEIGHT = 450  # Plotly's default, as st.plotly_chart uses
 _JS = (Path(__file__).with_name("live_chart.js")).read_text(encoding="utf-8")
@@ -72,30 +70,12 @@ def payload(figure, key: str, config: dict | None = None) -> bytes:
     return (json.dumps(head)[:-1] + ', "figure": ' + figure_json + "}").encode("utf-8")
 
 
-@functools.cache  # one look per process: the folder holds ~300 files and the page calls this at every rerun
-def streamlit_chart_chunk() -> str | None:
-    """File name of the frontend code chunk behind st.plotly_chart (``PlotlyChart.<hash>.js``), or None.
-
-    Streamlit's frontend fetches an element type's code only when that element's first delta arrives. The chart's
-    chunk is 4.7 MB holding plotly.js, and evaluating it is the longest part of the first render (1-2 s on a busy
-    2-core machine), so the preloader imports this very module at the start of the script, where fetching and
-    evaluating it overlap the script's run. The name carries a content hash that changes with Streamlit's version,
-    hence the lookup; without exactly one match nothing is imported early (the page is then only slower).
-    Preloading the other elements' chunks as well measured no faster: they compete with this one."""
-    found = sorted(STREAMLIT_JS_DIR.glob("PlotlyChart.*.js"))
-    return found[0].name if len(found) == 1 else None
-
-
 def preload() -> None:
-    """An invisible element, sent first, that gets plotly.js onto the page early.
-
-    In the browser it at once imports Streamlit's chart code (``streamlit_chart_chunk``, resolved next to the page's
-    main Streamlit script, so the module is the one st.plotly_chart imports later, evaluated once); that chunk also
-    sets ``window.Plotly``, which the live charts use. As a fallback, a few seconds later at an idle moment, it loads
-    the plotly package's copy if the page still has none; never earlier, so that a second copy never competes with
-    the first render for the main thread."""
+    """An invisible element that makes sure plotly.js is on the page before Play starts: a few seconds after it
+    mounts, at an idle moment, it loads the packaged copy unless the page already has one (normally Streamlit's,
+    from the first render's charts), so the first render never has a second copy competing for the main thread."""
     if available():
-        head = {"key": PRELOAD_KEY, "lib": plotly_js_url(), "preload": True, "chunk": streamlit_chart_chunk()}
+        head = {"key": PRELOAD_KEY, "lib": plotly_js_url(), "preload": True}
         _mount(key=PRELOAD_KEY, data=json.dumps(head).encode("utf-8"))
 
 
