@@ -8,7 +8,6 @@ import json
 import re
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
@@ -22,7 +21,6 @@ from carrylab.charts import (
     WRONG_COLOUR,
     automaton_figure,
     bit_error_heatmap,
-    bit_table,
     bit_table_columns,
     bit_table_html,
     carry_correlation_figure,
@@ -688,7 +686,7 @@ def test_seed_sweep_counts_solved_and_marks_unsolved():
 
 
 def test_bit_table_has_one_row_per_bit_and_ok_column():
-    table = bit_table(
+    table = bit_table_columns(
         a_bits=[1, 1, 0],
         b_bits=[1, 0, 0],
         carry_in=[0, 1, 1],
@@ -696,8 +694,7 @@ def test_bit_table_has_one_row_per_bit_and_ok_column():
         prob=[0.1, 0.8, 0.9],
         pred=[0, 1, 1],
     )
-    assert isinstance(table, pd.DataFrame)
-    assert list(table.columns) == ["bit", "a", "b", "carry in", "target", "P(y=1)", "prediction", "ok"]
+    assert list(table) == ["bit", "a", "b", "carry in", "target", "P(y=1)", "prediction", "ok"]
     assert list(table["bit"]) == [0, 1, 2]
     assert list(table["ok"]) == [True, False, True]
     np.testing.assert_allclose(table["P(y=1)"], [0.1, 0.8, 0.9])
@@ -719,6 +716,6 @@ def test_bit_table_html_shows_every_row_with_a_probability_bar_and_the_column_he
 
 def test_bit_table_rejects_mismatched_lengths_and_non_bits():
     with pytest.raises(ValueError, match="length mismatch"):
-        bit_table([1, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0])
+        bit_table_columns([1, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0])
     with pytest.raises(ValueError, match="a_bits"):
-        bit_table([2, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0, 1])
+        bit_table_columns([2, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0, 1])

@@ -12,7 +12,6 @@ from carrylab.charts.captions import CAPTIONS
 from carrylab.charts.evaluation import chain_accuracy_figure, length_generalisation_figure, pair_grid_figure
 from carrylab.charts.hidden import (
     BIT_TABLE_COLUMNS,
-    bit_table,
     bit_table_columns,
     bit_table_html,
     carry_correlation_figure,
@@ -39,7 +38,6 @@ __all__ = [
     "WRONG_COLOUR",
     "automaton_figure",
     "bit_error_heatmap",
-    "bit_table",
     "bit_table_columns",
     "bit_table_html",
     "carry_correlation_figure",

@@ -9,7 +9,6 @@ shows whether carry-0 and carry-1 states fall into separate clusters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -31,9 +30,6 @@ from carrylab.charts.style import (
     tick_step,
 )
 from carrylab.charts.validate import as_array, check_same_length
-
-if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
-    import pandas as pd
 
 _CELL_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 _CLUSTER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
@@ -353,20 +349,6 @@ def bit_table_columns(
     }
     columns["ok"] = columns["prediction"] == columns["target"]
     return columns
-
-
-def bit_table(
-    a_bits: np.ndarray,
-    b_bits: np.ndarray,
-    carry_in: np.ndarray,
-    target: np.ndarray,
-    prob: np.ndarray,
-    pred: np.ndarray,
-) -> pd.DataFrame:
-    """The probe table as a DataFrame with the columns BIT_TABLE_COLUMNS (arguments as for bit_table_columns)."""
-    import pandas as pd
-
-    return pd.DataFrame(bit_table_columns(a_bits, b_bits, carry_in, target, prob, pred))
 
 
 # The HTML table's look: Streamlit's light theme, the charts' colours for right and wrong.
