@@ -531,3 +531,24 @@ def test_escape_markdown_shows_user_text_literally():
     for raw in ("[x](", "**bold**", "<b>", "$x$", ":red["):
         assert raw not in escaped
     assert escaped.replace("\\", "") == "[x](javascript:alert(1)) **bold** <b>1</b> $x$ :red[y]"
+
+
+def test_first_run_imports_only_the_open_tabs_views():
+    """The server's first run is on the path of the first render: the other tabs' modules load when opened."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(root / 'dashboard.py')!r}, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(sorted(m for m in ('errors', 'pairs', 'dynamics', 'machine', 'filmstrip', 'seeds')\n"
+        "             if 'carrylab.views.' + m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
