@@ -21,7 +21,7 @@ from carrylab.views import carry_tabs, controls, files, presentation, probe, tra
 
 st.set_page_config(
     page_title="RNN Carry Lab",
-    page_icon="➕",
+    page_icon=views.PAGE_ICON,
     layout="wide",
     initial_sidebar_state=controls.initial_sidebar_state(),
 )

@@ -552,3 +552,12 @@ def test_first_run_imports_only_the_open_tabs_views():
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
+
+def test_the_page_icon_is_an_svg_file():
+    """A file, not an emoji: Streamlit sends an SVG page icon inline, without its emoji table (see views.PAGE_ICON)."""
+    import xml.etree.ElementTree as ET
+
+    from carrylab.views import PAGE_ICON
+
+    root = ET.parse(PAGE_ICON).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == "0 0 32 32"
