@@ -9,10 +9,13 @@ Presentation mode (a toggle next to the title) replaces the sidebar and tabs by 
 
 import streamlit as st
 
+from carrylab import page
 from carrylab.components import live_chart
 
-# First, the hidden element that makes sure plotly.js is on the page before Play starts (Streamlit's charts bring
-# it; if they have not, it loads the plotly package's copy once the first render has settled).
+# First, before the heavy imports: the page-wide CSS (it stills the placeholders shown while the page loads), then
+# the hidden element that makes sure plotly.js is on the page before Play starts (Streamlit's charts bring it; if
+# they have not, it loads the plotly package's copy once the first render has settled).
+page.apply_style()
 live_chart.preload()
 
 from carrylab import views  # noqa: E402
@@ -21,7 +24,7 @@ from carrylab.views import carry_tabs, controls, files, presentation, probe, tra
 
 st.set_page_config(
     page_title="RNN Carry Lab",
-    page_icon=views.PAGE_ICON,
+    page_icon=page.PAGE_ICON,
     layout="wide",
     initial_sidebar_state=controls.initial_sidebar_state(),
 )

@@ -21,6 +21,16 @@ PRESENTATION_SCREENSHOT = ROOT / "docs" / "presentation.png"
 TIMEOUT_MS = 60_000
 PLAY_LABEL_IS = """(label) => [...document.querySelectorAll('.st-key-play button')]
   .some(b => b.offsetParent !== null && b.innerText.trim().endsWith(label))"""
+# An animated placeholder as Streamlit draws one while an element's code loads: the page's CSS stills it.
+SKELETON_ANIMATION = """() => {
+  const el = document.createElement('div');
+  el.setAttribute('data-testid', 'stSkeleton');
+  el.style.animation = 'carrylab-test-pulse 1s infinite';
+  document.body.appendChild(el);
+  const name = getComputedStyle(el).animationName;
+  el.remove();
+  return name;
+}"""
 STEP_IS = """(text) => {
   const el = document.querySelector('[data-testid="stMetricValue"]');
   return el !== null && el.innerText.trim() === text;
@@ -71,6 +81,8 @@ def full_page_screenshot(page, path: Path) -> None:
 def test_train_draws_the_charts_without_console_errors(page, streamlit_server):
     open_app(page, streamlit_server.url)
     assert page.locator(CHARTS).count() == 2
+    assert page.evaluate(SKELETON_ANIMATION) == "none"  # carrylab.page: loading placeholders stay still
+    assert page.evaluate("document.querySelector('link[rel~=icon]').href").startswith("data:image/svg+xml")
     page.get_by_role("button", name="Train 1,000 steps").click()
     page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
     wait_idle(page)

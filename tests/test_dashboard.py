@@ -554,10 +554,10 @@ def test_first_run_imports_only_the_open_tabs_views():
 
 
 def test_the_page_icon_is_an_svg_file():
-    """A file, not an emoji: Streamlit sends an SVG page icon inline, without its emoji table (see views.PAGE_ICON)."""
+    """A file, not an emoji: Streamlit sends an SVG page icon inline, without its emoji table (see carrylab.page)."""
     import xml.etree.ElementTree as ET
 
-    from carrylab.views import PAGE_ICON
+    from carrylab.page import PAGE_ICON
 
     root = ET.parse(PAGE_ICON).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == "0 0 32 32"

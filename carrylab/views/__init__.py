@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import streamlit as st
 
@@ -24,9 +23,6 @@ Renderer = Callable[[Session], None]
 View = tuple[str, Sequence[Renderer]]  # (tab label, renderers drawn in that tab, top to bottom)
 
 TABS_KEY = "view"
-# The browser tab's icon: a file, not an emoji, because Streamlit checks an emoji page icon against its emoji table,
-# whose first use compiles a regular expression of every emoji (0.15 s, on the path of the first render).
-PAGE_ICON = Path(__file__).resolve().parents[1] / "assets" / "icon.svg"
 _NOTICE = {"info": st.info, "success": st.success, "warning": st.warning, "error": st.error}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 

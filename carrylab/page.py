@@ -1,0 +1,29 @@
+"""The page's own look, set before anything else: the browser tab's icon and page-wide CSS.
+
+Why these two live here, apart from the views: both are on the path of the first render, so this module imports
+nothing heavy and the dashboard applies it as the script's very first element.
+
+- The icon is a file, not an emoji: Streamlit checks an emoji page icon against its emoji table, whose first use
+  compiles a regular expression of every emoji (40-150 ms of the server's first run); an SVG file is sent inline.
+- Streamlit shows a grey placeholder (a skeleton) for every element whose code has not loaded yet, and animates
+  each one. On the first load that is ~30 shimmering placeholders for 2-3 s (the page's widgets wait for the chart
+  code, plotly.js, to load), and on a machine without a GPU every animation frame is painted and composited in
+  software: 1.2 core-seconds of the browser's CPU in a first render that is CPU-bound (benchmarks/README.md). The
+  placeholders stay, still.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGE_ICON = Path(__file__).resolve().parent / "assets" / "icon.svg"
+STYLE = """<style>
+[data-testid="stSkeleton"], [data-testid="stSkeleton"] * { animation: none !important; }
+</style>"""
+
+
+def apply_style() -> None:
+    """The page-wide CSS (a style-only st.html goes to the event container: it takes no space)."""
+    st.html(STYLE)
