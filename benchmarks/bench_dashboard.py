@@ -12,6 +12,8 @@
    opens a fresh browser context and measures:
    - first render: from `page.goto` (the server already healthy) until the script has finished and every visible
      Plotly chart has drawn; "complete": until, in addition, no element is still a loading placeholder (skeleton);
+     and the CPU seconds that first render cost, by process (browser, renderer, gpu, network; and the server),
+     which depend much less on the machine's other load than the wall time does;
    - Play: after a second of warm-up, over --play-seconds: server frames (changes of the Step metric), redraws of
      the error chart (`plotly_afterplot` events of its graph div), how many of those were remounts (a new graph
      div: Plotly.newPlot instead of an update), redraws of the hidden-state heatmap, and distinct curves shown
@@ -277,12 +279,20 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            browser_cdp = browser.new_browser_cdp_session()
+            browser_cpu_start, server_cpu_start = _browser_cpu(browser_cdp), server.cpu_seconds()
             t0 = time.perf_counter()
             page.goto(server.url, timeout=TIMEOUT_MS)
             page.wait_for_function(f"() => ({STEP_TEXT})() === '0'", timeout=TIMEOUT_MS)
             page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
             page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=TIMEOUT_MS)
             first_render_s = time.perf_counter() - t0
+            # CPU the first render cost, by process: much steadier than its wall time on a shared machine
+            first_render_cpu = {
+                f"first_render_{kind}_cpu_s": seconds
+                for kind, seconds in _cpu_used(browser_cpu_start, _browser_cpu(browser_cdp)).items()
+            }
+            first_render_cpu["first_render_server_cpu_s"] = server.cpu_seconds() - server_cpu_start
             page.wait_for_function(NO_SKELETONS, timeout=TIMEOUT_MS, polling=50)
             complete_s = time.perf_counter() - t0
             if play_seconds <= 0:
@@ -290,6 +300,7 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
                     "healthy_s": healthy_s,
                     "first_render_s": first_render_s,
                     "complete_s": complete_s,
+                    **first_render_cpu,
                     "page_errors": errors,
                 }
 
@@ -324,6 +335,7 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
                 "healthy_s": healthy_s,
                 "first_render_s": first_render_s,
                 "complete_s": complete_s,
+                **first_render_cpu,
                 "play_start_s": play_start_s,
                 "server_frames_per_s": (end["steps"] - start["steps"]) / wall,
                 "redraws_per_s": (end["afterplot"] - start["afterplot"]) / wall,
@@ -344,6 +356,23 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
             browser.close()
     finally:
         server.stop()
+
+
+def _browser_cpu(browser_cdp) -> dict[tuple[str, int], float]:
+    """CPU seconds so far of each of the browser's processes, by (type, id): "browser", "renderer", "GPU", ..."""
+    info = browser_cdp.send("SystemInfo.getProcessInfo")["processInfo"]
+    return {(p["type"], p["id"]): p["cpuTime"] for p in info}
+
+
+def _cpu_used(start: dict, end: dict) -> dict[str, float]:
+    """CPU seconds used between two `_browser_cpu` readings, summed by process type ("gpu", "renderer", ...); the
+    renderer includes its background threads (V8's script parsing, garbage collection, compositing)."""
+    used: dict[str, float] = defaultdict(float)
+    for (kind, pid), seconds in end.items():
+        name = {"GPU": "gpu", "network.mojom.NetworkService": "network"}.get(kind, kind)
+        if name in ("browser", "renderer", "gpu", "network"):
+            used[name] += seconds - start.get((kind, pid), 0.0)
+    return dict(used)
 
 
 def _metrics(cdp) -> dict[str, float]:
