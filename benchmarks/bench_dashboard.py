@@ -366,13 +366,14 @@ def _browser_cpu(browser_cdp) -> dict[tuple[str, int], float]:
 
 def _cpu_used(start: dict, end: dict) -> dict[str, float]:
     """CPU seconds used between two `_browser_cpu` readings, summed by process type ("gpu", "renderer", ...); the
-    renderer includes its background threads (V8's script parsing, garbage collection, compositing)."""
-    used: dict[str, float] = defaultdict(float)
+    renderer includes its background threads (V8's script parsing, garbage collection, compositing). A process
+    that ended between the readings is not counted."""
+    used = dict.fromkeys(("browser", "renderer", "gpu", "network"), 0.0)  # every trial has every key
     for (kind, pid), seconds in end.items():
         name = {"GPU": "gpu", "network.mojom.NetworkService": "network"}.get(kind, kind)
-        if name in ("browser", "renderer", "gpu", "network"):
+        if name in used:
             used[name] += seconds - start.get((kind, pid), 0.0)
-    return dict(used)
+    return used
 
 
 def _metrics(cdp) -> dict[str, float]:
