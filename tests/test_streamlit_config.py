@@ -1,0 +1,32 @@
+"""`.streamlit/config.toml`: the settings the dashboard relies on (issue 3's list, and the server's speed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib")  # Python >= 3.11, as Streamlit 1.67 reads its config with it
+
+CONFIG = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+
+
+def test_safe_defaults_for_a_demo_server():
+    server = CONFIG["server"]
+    assert server["headless"] is True and server["runOnSave"] is False
+    assert server["enableXsrfProtection"] is True
+    assert 0 < server["maxUploadSize"] <= 50  # MB: a checkpoint is at most a few
+    assert CONFIG["browser"]["gatherUsageStats"] is False
+    assert CONFIG["client"]["showErrorDetails"] not in ("full", True)  # no tracebacks to an audience
+    assert CONFIG["client"]["toolbarMode"] == "viewer"
+
+
+def test_no_forced_garbage_collection_after_each_run():
+    """A full collection after every rerun cost more than half of a Play frame's server CPU."""
+    assert CONFIG["runner"]["postScriptGC"] is False
+    assert CONFIG["runner"]["fastReruns"] is True
+
+
+def test_a_light_theme_with_a_projector_readable_font_size():
+    theme = CONFIG["theme"]
+    assert theme["base"] == "light" and theme["baseFontSize"] >= 16
