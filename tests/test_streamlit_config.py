@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
-
-import pytest
-
-tomllib = pytest.importorskip("tomllib")  # Python >= 3.11, as Streamlit 1.67 reads its config with it
 
 CONFIG = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
 
