@@ -8,7 +8,10 @@ the settings, and two sessions never share a trainer.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -536,10 +539,6 @@ def test_escape_markdown_shows_user_text_literally():
 def test_first_run_never_loads_streamlits_emoji_table():
     """The page icon is an SVG file (carrylab.page): an emoji icon makes Streamlit import its emoji table, which
     compiles a regular expression of every emoji in the server's first run, on the path of the first render."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     code = (
         "import sys\n"

@@ -19,15 +19,12 @@ def test_safe_defaults_for_a_demo_server():
     assert CONFIG["client"]["toolbarMode"] == "viewer"
 
 
-def test_no_forced_garbage_collection_after_each_run():
-    """A full collection after every rerun cost more than half of a Play frame's server CPU."""
-    assert CONFIG["runner"]["postScriptGC"] is False
-
-
-def test_streamlit_reads_the_garbage_collection_setting(monkeypatch):
-    """The option is a hidden one: an unknown or renamed key would only log a warning, so ask Streamlit itself."""
+def test_no_forced_garbage_collection_after_each_run(monkeypatch):
+    """A full collection after every rerun cost more than half of a Play frame's server CPU. The option is a hidden
+    one (an unknown or renamed key would only log a warning), so Streamlit itself is asked too."""
     from streamlit import config
 
+    assert CONFIG["runner"]["postScriptGC"] is False
     monkeypatch.chdir(ROOT)  # `streamlit run` reads .streamlit/config.toml from the working directory
     config.get_config_options(force_reparse=True)
     assert config.get_option("runner.postScriptGC") is False
