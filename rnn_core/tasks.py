@@ -27,6 +27,7 @@ OPERATORS = ("add", "sub", "xor", "and", "or")  # operator channels of the mixed
 TASK_OPS = (*OPERATORS, "mixed")
 SYMBOLS = {"add": "+", "sub": "-", "xor": "^", "and": "&", "or": "|"}
 ENUMERATE_LIMIT = 1 << 16  # enumerate every operand pair when there are at most this many examples
+_INT64_MAX = np.iinfo(np.int64).max  # the largest high of RandomState.randint at its default dtype
 SAMPLE_SIZE = 16_384  # otherwise: a fixed, seeded sample of this many random pairs plus the carry-chain cases
 
 
@@ -169,8 +170,13 @@ class Task:
             c_in[sel], c_out[sel] = carries(OPERATORS[k], a_bits[sel], b_bits[sel])
         return Batch(self, a, b, op_index.copy(), result, x, target, c_in, c_out)
 
-    def random_operands(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """n random (a, b, op_index), uniform over each operator's operand range and over the task's operators."""
+    def random_operands(self, rng, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """n random (a, b, op_index), uniform over each operator's operand range and over the task's operators.
+
+        rng: a ``np.random.Generator``, or a legacy ``RandomState`` (the Trask preset), which draws in Trask's order.
+        """
+        if isinstance(rng, np.random.RandomState):
+            return self._legacy_operands(rng, n)
         op_index = rng.integers(0, len(self.ops), size=n)
         op_index = np.array([OPERATORS.index(o) for o in self.ops])[op_index]
         a = np.empty(n, dtype=np.uint64)
@@ -181,6 +187,38 @@ class Task:
             a[sel] = rng.integers(0, limit, size=int(sel.sum()), dtype=np.uint64, endpoint=False)
             b[sel] = rng.integers(0, limit, size=int(sel.sum()), dtype=np.uint64, endpoint=False)
         return a, b, op_index
+
+    def _legacy_operands(self, rng: np.random.RandomState, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Trask's order of draws, one example at a time: the operator (mixed tasks only), then a, then b, each
+        ``randint(limit)``. For one operator this is exactly the post's sequence, so the Trask preset replays it;
+        the rest of the tasks get the same kind of draws rather than an error."""
+        ops = [OPERATORS.index(o) for o in self.ops]
+        a = np.empty(n, dtype=np.uint64)
+        b = np.empty(n, dtype=np.uint64)
+        op_index = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            k = ops[rng.randint(len(ops))] if len(ops) > 1 else ops[0]
+            limit = operand_limit(OPERATORS[k], self.n_bits)
+            if limit <= _INT64_MAX:
+                a[i], b[i] = rng.randint(limit), rng.randint(limit)
+            else:  # 64-bit operands: past randint's default int64
+                a[i], b[i] = rng.randint(0, limit, dtype=np.uint64), rng.randint(0, limit, dtype=np.uint64)
+            op_index[i] = k
+        return a, b, op_index
+
+    def table_index(self, a: np.ndarray, b: np.ndarray, op_index: np.ndarray) -> np.ndarray:
+        """Where each (a, b, op_index) sits in the enumerated ``exhaustive()`` table: (n,) int64. Enumerable tasks only.
+
+        The table holds each operator's block in ``self.ops`` order, every pair in row-major (a, b) order."""
+        if not self.enumerable:
+            raise ValueError(f"{self.op} at {self.n_bits} bits is not enumerated: no table to index")
+        offset, index = 0, np.empty(len(a), dtype=np.int64)
+        for op in self.ops:
+            limit = operand_limit(op, self.n_bits)
+            sel = op_index == OPERATORS.index(op)
+            index[sel] = offset + a[sel].astype(np.int64) * limit + b[sel].astype(np.int64)
+            offset += limit * limit
+        return index
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         return self.encode(*self.random_operands(rng, n))

@@ -28,7 +28,7 @@ from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
 from rnn_core.model import ElmanRNN
 from rnn_core.optim import OPTIMIZERS, make_optimizer
-from rnn_core.tasks import TASK_OPS, Task, operand_limit
+from rnn_core.tasks import TASK_OPS, Task
 
 VARIANTS = ("elman", "trask")
 RNGS = ("pcg64", "legacy")
@@ -224,11 +224,8 @@ class Trainer:
     def _draw_indices(self, n_steps: int) -> np.ndarray:
         """Indices into the enumerated table for n_steps steps: (n_steps, B)."""
         B = self.config.batch_size
-        if isinstance(self.rng, np.random.RandomState):
-            # Trask's order: a then b, each randint(limit), per example.
-            lim = operand_limit(self.task.ops[0], self.task.n_bits)
-            draws = [(self.rng.randint(lim), self.rng.randint(lim)) for _ in range(n_steps * B)]
-            return np.array([a * lim + b for a, b in draws], dtype=np.int64).reshape(n_steps, B)
+        if isinstance(self.rng, np.random.RandomState):  # Trask's order of draws, per example
+            return self.task.table_index(*self.task.random_operands(self.rng, n_steps * B)).reshape(n_steps, B)
         return self.rng.integers(0, len(self._eval_set), size=(n_steps, B))
 
     # -- training --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
+from rnn_core.tasks import OPERATORS
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
 
 
@@ -230,3 +231,19 @@ def test_a_resumed_checkpoint_continues_an_until_solved_run_bit_for_bit():
     b.train(2450, until_solved=True)
     assert a.solved_at_step is not None and a.solved_at_step == b.solved_at_step
     assert np.array_equal(a.model.theta, b.model.theta)
+
+
+@pytest.mark.parametrize("op, n_bits", [("mixed", 4), ("add", 12), ("mixed", 12), ("xor", 64)])
+def test_the_legacy_generator_trains_every_task(op, n_bits):
+    """rng="legacy" (the Trask preset's RandomState) on tasks the post never had: mixed operators, widths that are
+    not enumerated. Every operator is trained on, and the same seed gives the same run."""
+    config = TrainConfig(op=op, n_bits=n_bits, rng="legacy", n_hidden=8, eval_every=50)
+    trainer, again = Trainer(config), Trainer(config)
+    operators_seen = set()
+    for _ in range(150):
+        trainer.train(1)
+        operators_seen.add(trainer.last_example[2])
+    again.train(150)
+    assert operators_seen == {OPERATORS.index(o) for o in trainer.task.ops}
+    assert np.array_equal(trainer.model.theta, again.model.theta)
+    assert np.isfinite(trainer.steps_log.arrays()[1]).all()
