@@ -177,7 +177,8 @@ SETTINGS_LIST: tuple[Setting, ...] = (
         "bool",
         False,
         "Order units by carry correlation",
-        "Sort the heatmap's rows by how strongly each unit tracks the true carry (over every pair).",
+        "Sort the heatmap's rows by how strongly each unit tracks the true carry (on a fixed sample of 1,024 "
+        "examples).",
     ),
 )
 

@@ -211,6 +211,15 @@ def test_order_units_by_carry_correlation_permutes_the_rows(at):
     assert np.all(np.diff(np.abs(corr[order])) <= 1e-12)  # strongest first
 
 
+@pytest.mark.parametrize("operator", ["xor", "and", "or"])
+def test_ordering_units_on_a_task_without_a_carry_says_why_rows_stay_in_order(dashboard_app, operator):
+    dashboard_app.query_params.update({"operator": operator, "order_units": "true"})
+    at = run(dashboard_app)
+    assert f"{operator} has no carry for a unit to track, so the units stay in index order." in messages(at, "info")
+    labels = plotly_spec(at, "hidden_heatmap")["data"][-1]["y"]
+    assert labels == [f"unit {i}" for i in range(32)]
+
+
 BAD_OPERANDS = [
     ("128", "out of range"),  # add at 8 bits: operands 0..127 so that the sum fits
     ("-5", "negative"),

@@ -5,7 +5,8 @@ example 13 + 33 = 46 is the default. The bit table puts each step's inputs, the 
 in, the target and the predicted probability side by side; the heatmap below shows every hidden
 unit after each bit, under tracks for a, b, the true carry out, the target and the output, so a
 unit that holds the carry is visible as a row whose colour flips with the 'carry out' track.
-Optionally the rows are sorted by each unit's correlation with the carry over every pair.
+Optionally the rows are sorted by each unit's correlation with the carry, measured on the trainer's fixed
+sample of 1,024 examples.
 
 Operands are typed as text and parsed as Python ints, so 64-bit operands stay exact. A bad operand
 gets a message and nothing else runs: the model is never touched here.
@@ -151,7 +152,10 @@ def render(session: Session) -> None:
     )
     explain(TABLE_EXPLANATION)
     if session.settings["order_units"] and order is None:
-        st.info("Ordering by carry correlation needs rnn_core.diagnostics; units are in index order.")
+        st.info(
+            f"{escape_markdown(session.settings['operator'])} has no carry for a unit to track, so the units stay "
+            "in index order."
+        )
     live_chart(figure, key="hidden_heatmap", live=session.running, config=PLOTLY_CONFIG)
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
