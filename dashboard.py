@@ -19,7 +19,7 @@ page.apply_style()
 live_chart.preload()
 
 from carrylab import views  # noqa: E402
-from carrylab.session import FRAME_SECONDS, Session, limit_blas_threads  # noqa: E402
+from carrylab.session import FRAME_SECONDS, Session  # noqa: E402
 from carrylab.views import carry_tabs, controls, files, presentation, probe, training  # noqa: E402
 
 st.set_page_config(
@@ -28,7 +28,6 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state=controls.initial_sidebar_state(),
 )
-limit_blas_threads()
 
 # Tabs of the live area, first one open by default. A new view: one module in carrylab/views, one line here.
 VIEWS: list[views.View] = [

@@ -11,13 +11,13 @@ and call its methods. Rules it follows (see ../shared/STREAMLIT.md):
   a progress callback is called once per chunk, never per step);
 - analysis that is expensive (evaluation details, carry correlation) is cached per trainer step and
   model version and recomputed only when the weights have changed; only the newest entry is kept;
-- a failed action (divergence, a bad setting) leaves the model and its history as they were and
-  becomes a `Notice` for the page instead of an exception.
+- a failed action (divergence, a bad setting) leaves the model and its history as they were (a divergence
+  adds one evaluation record, of the rolled-back weights) and becomes a `Notice` for the page instead of an
+  exception.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
@@ -119,15 +119,6 @@ def checkpoint_summary(trainer: Trainer) -> str:
 def checkpoint_file_name(trainer: Trainer) -> str:
     """'carrylab_add_8bit_step1000.npz'."""
     return f"carrylab_{trainer.config.op}_{trainer.config.n_bits}bit_step{trainer.step}.npz"
-
-
-def limit_blas_threads() -> None:
-    """Use one BLAS thread: the matrices are small, and on a busy 2-core machine extra BLAS threads make
-    training and evaluation several times slower. No-op when threadpoolctl is not installed."""
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
 
 
 def recent_error(steps: np.ndarray, error: np.ndarray, step: int, window: int = RECENT_WINDOW) -> float:

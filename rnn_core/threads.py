@@ -31,5 +31,5 @@ def limit_blas_threads(n: int | None = None) -> bool:
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional: without it numpy keeps its default threading
         return False
-    _limiter = threadpool_limits(limits=n)  # kept referenced: the limit holds while the object lives
+    _limiter = threadpool_limits(limits=n)  # in effect at once, process-wide, until _limiter.restore_original_limits()
     return True
