@@ -476,8 +476,9 @@ class Trainer:
         max_w = float(np.max(np.abs(self.model.theta)))
         if max_w > WEIGHT_WARN:
             out.append(
-                f"Weights are exploding (largest |weight| {max_w:.3g}) at learning rate {self.config.eta:g}: "
-                "the learning rate is very likely too large. Lower it and reset."
+                f"Weights are exploding (largest |weight| {max_w:.3g}), usually from too large a learning rate "
+                f"(it is {self.config.eta:g} now). These weights will not recover: reset, with a lower learning rate "
+                "if this one caused it."
             )
         if evaluation is not None and math.isfinite(evaluation.saturation):
             saturation, accuracy = float(evaluation.saturation), float(evaluation.accuracy)
@@ -487,7 +488,7 @@ class Trainer:
         if saturation > SATURATION_WARN and accuracy < 0.5:
             out.append(
                 f"{saturation:.0%} of hidden activations are saturated and accuracy is {accuracy:.1%}: the units "
-                f"have stopped learning, typically after too large a learning rate ({self.config.eta:g}). "
-                "Lower the learning rate and reset."
+                f"have stopped learning, usually after too large a learning rate (it is {self.config.eta:g} now). "
+                "Reset, with a lower learning rate if this one caused it."
             )
         return tuple(out)
