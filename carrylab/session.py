@@ -423,7 +423,9 @@ class Session:
         step = trainer.step
         logged_step = int(trainer.evals.last("step", -1))
         if fresh_accuracy and logged_step != step:
-            accuracy, accuracy_step = self.evaluation().accuracy, step
+            evaluation = self.evaluation()
+            accuracy, accuracy_step = evaluation.accuracy, step
+            trainer.record_if_solved(evaluation)  # 100 % now: solved at this step, not at the next logged evaluation
         else:
             accuracy, accuracy_step = float(trainer.evals.last("accuracy", float("nan"))), logged_step
         steps, error = trainer.steps_log.arrays()

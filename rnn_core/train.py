@@ -422,6 +422,15 @@ class Trainer:
         self._log_eval(ev)
         return ev
 
+    def record_if_solved(self, ev: Evaluation) -> bool:
+        """Log ``ev``, an evaluation of the current weights made off the schedule (the page's fresh accuracy), if it
+        finds every pair right before any logged evaluation did: "solved at" then agrees with the 100 % shown, as
+        with ``until_solved``'s checks. True if it was logged."""
+        if ev.accuracy != 1.0 or self.solved_at_step is not None:
+            return False
+        self._log_eval(ev)
+        return True
+
     def _log_eval(self, ev: Evaluation) -> None:
         if self.evals.n and self.evals.last("step") == self.step:
             return

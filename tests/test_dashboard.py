@@ -426,6 +426,24 @@ def test_demo_speed_sets_the_steps_per_frame(at):
     assert session_of(at).trainer.step == 10
 
 
+def test_a_fresh_accuracy_of_100_percent_is_the_solved_step(dashboard_app):
+    """Between logged evaluations (every 200 steps) the page evaluates the current weights for its Accuracy metric;
+    when that finds every pair right, "Solved at" says this step, not "not yet" beside 100 %."""
+    dashboard_app.query_params.update({"preset": "fast", "steps_per_click": "150"})
+    at = run(run(dashboard_app).button(key="train").click())
+    assert (metric(at, "Step"), metric(at, "Accuracy"), metric(at, "Solved at")) == ("150", "100.0 %", "step 150")
+    trainer = session_of(at).trainer
+    assert trainer.solved_at_step == 150
+    assert trainer.evals.array("step").tolist() == [0, 150] and trainer.evals.last("accuracy") == 1.0
+
+
+def test_a_fresh_accuracy_below_100_percent_is_not_logged(at):
+    run(at.button(key="train").click())  # 100 steps of the seed post: far from solved
+    trainer = session_of(at).trainer
+    assert metric(at, "Accuracy") != "100.0 %" and metric(at, "Solved at") == "not yet"
+    assert trainer.evals.array("step").tolist() == [0]
+
+
 def test_play_stops_by_itself_when_solved(dashboard_app):
     dashboard_app.query_params.update({"demo_speed": "5000", "stop_when_solved": "true"})
     at = run(dashboard_app)
