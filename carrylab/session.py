@@ -33,6 +33,7 @@ from carrylab.settings import (
     changed_settings,
     config_from_settings,
     fit_operand,
+    in_page_words,
     matching_preset,
     preset_settings,
     probe_operator,
@@ -170,13 +171,11 @@ class Session:
         self.settings: dict = {**DEFAULTS, **(settings or {})}  # every setting's current value
         self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
         self.notices: list[Notice] = []
+        self.refused: set[str] = set()  # settings whose widgets still show a refused value (the page puts it back)
         try:
             self.trainer = Trainer(config_from_settings(self.settings))
         except ValueError as exc:  # values valid one by one, too large together (e.g. from a link)
-            size = {k: DEFAULTS[k] for k in ("n_hidden", "batch_size")}
-            self.notices.append(Notice("warning", f"{exc}. Using {size} instead."))
-            self.settings.update(size)
-            self.trainer = Trainer(config_from_settings(self.settings))
+            self.trainer = self._fall_back_in_size(exc)
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
         self.running = False  # Play/Pause
         self._cache_key: tuple[int, int] | None = None
@@ -190,6 +189,24 @@ class Session:
         # data callback runs on a thread of its own, possibly during a live frame.
         self.lock = threading.RLock()
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
+
+    def _fall_back_in_size(self, exc: ValueError) -> Trainer:
+        """The trainer when the settings are too large together: the named setting (hidden units or batch size)
+        back to its default, or both; the other values are kept. Says which, in a warning."""
+        first = "batch_size" if str(exc).startswith("batch_size") else "n_hidden"
+        second = "n_hidden" if first == "batch_size" else "batch_size"
+        for names in ((first,), (second,), (first, second)):
+            trial = {**self.settings, **{name: DEFAULTS[name] for name in names}}
+            try:
+                trainer = Trainer(config_from_settings(trial))
+            except ValueError:
+                continue
+            self.settings = trial
+            used = " and ".join(f"{SETTINGS[name].label.lower()} {DEFAULTS[name]}" for name in names)
+            reason = in_page_words(str(exc))
+            self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
+            return trainer
+        raise exc
 
     # -- settings ----------------------------------------------------------------------------------------
     def config_settings(self) -> dict:
@@ -206,8 +223,9 @@ class Session:
         if reset:
             try:
                 trainer = Trainer(config_from_settings(merged))
-            except ValueError as exc:  # the widgets bound every value, so this is a safety net
-                self.notices = [Notice("error", f"Settings not applied: {exc}")]
+            except ValueError as exc:  # each value is in bounds, but together too large (n_bits x n_hidden^2)
+                self.notices = [Notice("error", f"Settings not applied: {in_page_words(str(exc))}.")]
+                self.refused.update(reset)
                 return adjusted
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
             merged["preset"] = matching_preset(merged, merged["preset"])
@@ -222,6 +240,7 @@ class Session:
             except ValueError as exc:
                 self.notices = [Notice("error", f"Learning rate not applied: {exc}")]
                 merged["eta"] = self.settings["eta"]
+                self.refused.add("eta")
             else:
                 self.notices = [
                     Notice("info", f"Learning rate set to {merged['eta']:g} from step {self.trainer.step + 1}.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from urllib.parse import urlencode
@@ -190,6 +191,14 @@ RESET_SETTINGS: tuple[str, ...] = tuple(n for n in CONFIG_SETTINGS if n != "eta"
 
 
 # -- parsing one value ------------------------------------------------------------------------------------
+def in_page_words(message: str) -> str:
+    """A TrainConfig error in the sidebar's words: its field names (n_hidden) become the settings' labels."""
+    for setting in SETTINGS_LIST:
+        if setting.config_field:
+            message = re.sub(rf"\b{setting.config_field}\b", setting.label.lower(), message)
+    return message
+
+
 def _shown(raw: str, limit: int = 24) -> str:
     """A short, quoted, printable rendering of untrusted text for a note."""
     text = "".join(ch if ch.isprintable() else "?" for ch in raw[:limit])

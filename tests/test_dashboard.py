@@ -426,6 +426,22 @@ def test_demo_speed_sets_the_steps_per_frame(at):
     assert session_of(at).trainer.step == 10
 
 
+def test_settings_too_large_together_are_refused_and_the_widget_shows_the_value_in_use(at):
+    """Hidden units 256 is in the widget's bounds, but not at 64 bits (the size budget): refused with a message in
+    the sidebar's words, and the field goes back to 32, so the next change (the seed) applies instead of being
+    refused again with 256."""
+    run(at.number_input(key="n_bits").set_value(64))
+    run(at.number_input(key="n_hidden").set_value(256))
+    [error] = messages(at, "error")
+    assert error.startswith("Settings not applied: hidden units 256 is too large for 64-bit numbers")
+    assert "at most 90 units at 64 bits" in error
+    assert at.number_input(key="n_hidden").value == 32
+    assert session_of(at).trainer.config.n_hidden == 32 and session_of(at).settings["n_hidden"] == 32
+    run(at.number_input(key="seed").set_value(5))
+    assert not at.error
+    assert (session_of(at).trainer.config.n_bits, session_of(at).trainer.config.seed) == (64, 5)
+
+
 def test_a_fresh_accuracy_of_100_percent_is_the_solved_step(dashboard_app):
     """Between logged evaluations (every 200 steps) the page evaluates the current weights for its Accuracy metric;
     when that finds every pair right, "Solved at" says this step, not "not yet" beside 100 %."""

@@ -214,11 +214,26 @@ CASES: list[Hostile] = [
     # 10 kB through a crafted message: the widget keeps its first 30 characters (max_chars), a number out of range
     Hostile("ui", "operand_10kB", ("state", "operand_a", "9" * 10_240), r"Operand a = 9{30} is out of range"),
     # -- ui: number inputs set beyond their bounds (only a crafted message can: the browser refuses them) --------
-    Hostile("ui", "eta_below_minimum", ("number", "eta", 1e-9), r"Learning rate: not a number from 1e-06 to 10000"),
-    Hostile("ui", "eta_nan", ("number", "eta", float("nan")), r"Learning rate: not a number from 1e-06 to 10000"),
-    Hostile("ui", "hidden_10000", ("number", "n_hidden", 10_000), r"Hidden units: not a number from 1 to 256; kept 32"),
-    Hostile("ui", "bits_99", ("number", "n_bits", 99), r"Bit width: not a number from 1 to 64; kept 8"),
-    Hostile("ui", "batch_0", ("number", "batch_size", 0), r"Batch size: not a number from 1 to 4096; kept 1"),
+    Hostile(
+        "ui",
+        "eta_below_minimum",
+        ("number", "eta", 1e-9),
+        r"Learning rate: enter a number from 1e-06 to 10000; kept 0\.1",
+    ),
+    Hostile(
+        "ui",
+        "eta_nan",
+        ("number", "eta", float("nan")),
+        r"Learning rate: enter a number from 1e-06 to 10000; kept 0\.1",
+    ),
+    Hostile(
+        "ui",
+        "hidden_10000",
+        ("number", "n_hidden", 10_000),
+        r"Hidden units: enter a whole number from 1 to 256; kept 32",
+    ),
+    Hostile("ui", "bits_99", ("number", "n_bits", 99), r"Bit width: enter a whole number from 1 to 64; kept 8"),
+    Hostile("ui", "batch_0", ("number", "batch_size", 0), r"Batch size: enter a whole number from 1 to 4,096; kept 1"),
     # -- url: a shared link ----------------------------------------------------------------------------------------
     Hostile("url", "unknown_key", {"bogus": "1"}, r"Ignored unknown URL parameter 'bogus'"),
     Hostile(
@@ -255,8 +270,15 @@ CASES: list[Hostile] = [
         "url",
         "too_large_together",  # each value in range, together minutes per step and gigabytes: size falls back
         {"n_bits": "64", "n_hidden": "256", "batch_size": "4096"},
-        r"n_hidden 256 is too large for 64-bit numbers.*Using",
+        r"Hidden units 256 is too large for 64-bit numbers.*Using hidden units 32 and batch size 1 instead",
         {"n_bits": 64, "n_hidden": 32, "batch_size": 1},
+    ),
+    Hostile(
+        "url",
+        "batch_too_large_for_the_size",  # only the batch is too large: it alone falls back
+        {"n_bits": "64", "n_hidden": "64", "batch_size": "4096"},
+        r"Batch size 4096 is too large for 64 bits x 64 units.*Using batch size 1 instead",
+        {"n_bits": 64, "n_hidden": 64, "batch_size": 1},
     ),
     Hostile("url", "thousand_unknown_keys", {f"k{i}": "1" for i in range(1000)}, r"Ignored 997 more unknown"),
     # -- checkpoint uploads -----------------------------------------------------------------------------------------

@@ -109,15 +109,21 @@ def sync_url(session: Session) -> None:
 def setting_widget(setting: Setting, session: Session, *, disabled: bool = False, container=None, **extra):
     """The widget of a declared setting, keyed by its name, holding the session's current value."""
     name = setting.name
-    if name not in st.session_state:
+    if name not in st.session_state or name in session.refused:
         st.session_state[name] = session.settings[name]
+        session.refused.discard(name)
     elif st.session_state[name] is None and setting.kind in ("int", "float"):
         # An empty, non-numeric or out-of-range entry arrives as None (number inputs have value=None): refuse it
         # with a message and show the current value again.
         st.session_state[name] = session.settings[name]
         lo, hi = setting.bounds
+        kind, shown = ("a whole number", "{:,}") if setting.kind == "int" else ("a number", "{:g}")
         session.notices.append(
-            Notice("error", f"{setting.label}: not a number from {lo:g} to {hi:g}; kept {session.settings[name]:g}.")
+            Notice(
+                "error",
+                f"{setting.label}: enter {kind} from {shown.format(lo)} to {shown.format(hi)}; "
+                f"kept {shown.format(session.settings[name])}.",
+            )
         )
     where = container if container is not None else st
     common = {"key": name, "help": setting.help or None, "disabled": disabled, **extra}
@@ -143,10 +149,13 @@ def setting_widget(setting: Setting, session: Session, *, disabled: bool = False
 
 
 def read_widgets(session: Session, names: Iterable[str]) -> None:
-    """Apply the widgets' values to the session; push back values the session adjusted (probe operands)."""
+    """Apply the widgets' values to the session; push back values the session adjusted (probe operands). A refused
+    value (settings too large together) is put back by a rerun: these widgets are drawn already."""
     values = {name: st.session_state[name] for name in names if st.session_state.get(name) is not None}
     for name in session.update_settings(values):
         st.session_state[name] = session.settings[name]
+    if session.refused & set(names):
+        st.rerun()
 
 
 def render_sidebar(session: Session):
