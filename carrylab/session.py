@@ -217,6 +217,8 @@ class Session:
         learning rate applies from the next step. Returns the names of settings adjusted here (probe
         operands reduced to fit a new width), which the caller must push back into its widgets."""
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
+        if merged != self.settings:
+            self.notices = []  # a new action: the messages about the last one (e.g. a refused entry) are stale
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         eta_changed = bool(changed_settings(self.settings, merged, ("eta",)))
         adjusted: list[str] = []

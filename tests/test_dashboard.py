@@ -442,6 +442,14 @@ def test_settings_too_large_together_are_refused_and_the_widget_shows_the_value_
     assert (session_of(at).trainer.config.n_bits, session_of(at).trainer.config.seed) == (64, 5)
 
 
+def test_a_refused_entry_s_message_goes_once_a_valid_value_is_entered(at):
+    run(at.number_input(key="steps_per_click").set_value(None))  # the field cleared
+    assert messages(at, "error") == ["Steps per click: enter a whole number from 1 to 100,000; kept 100."]
+    run(at.number_input(key="steps_per_click").set_value(20))
+    assert not at.error
+    assert at.button(key="train").label == "Train 20 steps"
+
+
 def test_a_fresh_accuracy_of_100_percent_is_the_solved_step(dashboard_app):
     """Between logged evaluations (every 200 steps) the page evaluates the current weights for its Accuracy metric;
     when that finds every pair right, "Solved at" says this step, not "not yet" beside 100 %."""
