@@ -21,7 +21,7 @@ import numbers
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, operand_limit
@@ -456,5 +456,7 @@ def share_url(base_url: str | None, settings: Mapping) -> str:
 
     base_url: the app's address as the browser sees it (st.context.url); None falls back to localhost."""
     base = (base_url or "http://localhost:8501/").split("#", 1)[0].split("?", 1)[0]
+    if not urlsplit(base).path:  # st.context.url of the root page has no path: "http://host:8501"
+        base += "/"
     query = urlencode(to_query_params(settings))
     return f"{base}?{query}" if query else base

@@ -423,6 +423,7 @@ def test_share_url_drops_the_old_query_and_keeps_the_path():
     settings = {**DEFAULTS, "n_hidden": 9}
     assert share_url("https://demo.example/lab/?n_hidden=3#top", settings) == "https://demo.example/lab/?n_hidden=9"
     assert share_url(None, DEFAULTS) == "http://localhost:8501/"
+    assert share_url("http://127.0.0.1:8501", settings) == "http://127.0.0.1:8501/?n_hidden=9"  # a path of its own
 
 
 # -- presentation mode --------------------------------------------------------------------------------------------
