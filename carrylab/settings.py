@@ -330,6 +330,9 @@ def format_value(setting: Setting, value) -> str:
         return repr(float(value))
     if setting.kind == "int":
         return str(int(value))
+    if setting.kind == "operand":  # typed with digit separators (1_000), as the probe accepts: the digits alone
+        text = str(value).strip()
+        return text.replace("_", "") if text.replace("_", "").isdigit() else text
     return str(value).strip()
 
 

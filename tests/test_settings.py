@@ -241,3 +241,11 @@ def test_probe_operator_uses_the_task_or_the_chosen_mixed_operator():
 def test_config_from_settings_rejects_bad_values_with_the_engine_message():
     with pytest.raises(ValueError, match="n_hidden"):
         config_from_settings({**DEFAULTS, "n_hidden": 0})
+
+
+def test_an_operand_typed_with_digit_separators_goes_into_the_link_as_its_digits():
+    """The probe reads 1_000 as 1000 (as Python does); the link must carry it, not drop it for the default."""
+    params = to_query_params({**DEFAULTS, "operand_a": "1_2", "operand_b": " 1_000 "})
+    assert params == {"operand_a": "12", "operand_b": "1000"}
+    back, notes = parse_query_params(params)
+    assert notes == [] and (back["operand_a"], back["operand_b"]) == ("12", "1000")
