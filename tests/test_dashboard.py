@@ -390,13 +390,14 @@ def test_diverging_learning_rate_gives_a_message_not_an_exception(dashboard_app)
 def test_training_diverged_keeps_the_rolled_back_model():
     session = Session({**DEFAULTS})
     session.train(5)
-    theta = session.trainer.model.theta.copy()
     session.trainer.model.params["W_out"] = np.full_like(session.trainer.model.params["W_out"], np.nan)
+    before = session.trainer.model.theta.copy()  # with the NaNs put there by hand
+    trainer = session.trainer
     outcome = session.train(3)
     assert outcome.diverged and outcome.steps_done == 0
-    assert session.trainer.step == 5
+    assert session.trainer is trainer and session.trainer.step == 5
     assert session.notices[0].level == "error" and "diverged" in session.notices[0].text
-    assert not np.array_equal(theta, session.trainer.model.theta)  # the NaNs were put there by hand ...
+    assert np.array_equal(before, session.trainer.model.theta, equal_nan=True)  # exactly the state before the call
     assert session.running is False  # ... and Play stops on divergence
 
 

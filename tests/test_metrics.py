@@ -44,6 +44,30 @@ def test_length_generalisation_shapes_and_range():
     assert ((0 <= out["random"]) & (out["random"] <= 1)).all()
 
 
+def test_length_generalisation_measures_each_width_on_its_own_numbers():
+    """A hand-built adder with noisy weights: right at 2 bits, worse the longer the numbers. Each width's accuracy
+    must be the plain forward pass's on that width's own examples (the carry chains exactly; random pairs within
+    sampling error of an independent sample), not one width's numbers repeated."""
+    from rnn_core.handbuilt import carry_adder_params
+
+    params = carry_adder_params()
+    model = ElmanRNN(2, params["W_rec"].shape[0], 1, rng=np.random.default_rng(0))
+    noise = np.random.default_rng(4)
+    model.set_params({k: v + noise.normal(scale=1.0, size=np.shape(v)) for k, v in params.items()})
+    widths = (2, 4, 8, 16, 32)
+    out = length_generalisation(model, "add", widths=widths, n_random=2000)
+    for i, w in enumerate(widths):
+        task = Task("add", w)
+        assert out["chain"][i] == pytest.approx(_evaluate_plain(model, task.carry_chain_cases()).accuracy, abs=1e-12)
+        if task.n_pairs <= 2000:  # every pair
+            assert out["random"][i] == pytest.approx(_evaluate_plain(model, task.exhaustive()).accuracy, abs=1e-12)
+        else:
+            p = _evaluate_plain(model, task.sample(np.random.default_rng(99), 4000)).accuracy
+            assert abs(out["random"][i] - p) < 4 * np.sqrt(p * (1 - p) * (1 / 2000 + 1 / 4000)) + 1e-9, w
+    assert out["random"][0] == 1.0 and np.all(np.diff(out["random"]) < 0)  # longer numbers, more mistakes
+    assert len(set(out["chain"].round(6))) == len(widths)
+
+
 @pytest.mark.parametrize("op,n_bits", [("add", 8), ("add", 16), ("sub", 6), ("mixed", 4)])
 def test_trie_shortcuts_give_the_plain_accuracy_of_a_partly_right_adder(op, n_bits):
     """Levels where every prefix has all children (or one shared one) broadcast instead of gathering: the

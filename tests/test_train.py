@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from rnn_core import train as train_module
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.tasks import OPERATORS
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
@@ -185,6 +186,8 @@ def test_check_subset_is_fixed_and_spread_over_the_operands():
     xa, ta, ca = a._subset()
     xb, tb, cb = b._subset()
     assert xa.shape == (1024, 8, 2) and np.array_equal(xa, xb) and np.array_equal(ca, cb)  # same for every run
+    # ... and every process: the indices built again past their cache are the same (a fresh unseeded draw is not)
+    assert np.array_equal(train_module._subset_indices.__wrapped__(16_384), train_module._subset_indices(16_384))
     assert a._subset(256)[0].shape == (256, 8, 2)
     # a stride of the (a, b) table would keep only b with zero low bits: no carry out of bit 0 at all
     assert 0.2 < ca[:, 0].mean() < 0.3  # carry out of bit 0 needs both low bits set: 1/4 of random pairs

@@ -152,7 +152,12 @@ def test_dynamics_view_draws_gradients_weights_and_spectral_radius(add_page):
     rec = next(t for t in specs["weights_chart"]["data"] if t.get("name") == "W_rec")
     np.testing.assert_allclose(np.asarray(rec["z"]), trainer.model.params["W_rec"])
     np.testing.assert_allclose(specs["spectral_chart"]["data"][0]["y"], trainer.evals.array("spectral_radius"))
-    assert np.asarray(specs["grad_flow_chart"]["data"][0]["customdata"]).shape == (8, trainer.evals.n)
+    flow = specs["grad_flow_chart"]["data"][0]
+    grads = trainer.evals.array("grad_norms")  # (evaluations, bits)
+    assert np.asarray(flow["customdata"]).shape == (8, trainer.evals.n)
+    np.testing.assert_allclose(np.asarray(flow["customdata"], dtype=float), grads.T)  # hover: the raw norms
+    np.testing.assert_allclose(np.asarray(flow["z"], dtype=float), np.log10(grads.T))  # colour: their log
+    assert np.array_equal(np.asarray(flow["x"]), trainer.evals.array("step"))
 
 
 def test_machine_view_draws_the_states_and_both_machines_with_a_verdict(add_page):
