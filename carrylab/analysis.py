@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from carrylab.formatting import percent
 from rnn_core import diagnostics as diag
 from rnn_core.encoding import from_bits
 from rnn_core.metrics import PrefixTrie, length_generalisation
@@ -204,7 +205,7 @@ class CarryAnalysis:
         states = "state" if m.n_states == 1 else "states"
         return (
             f"Not (yet) equivalent to the {self.reference_name}: {m.n_states} {states}, "
-            f"consistency {m.consistency:.1%}."
+            f"consistency {percent(m.consistency, space=False)}."
         )
 
 

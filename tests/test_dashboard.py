@@ -451,6 +451,18 @@ def test_a_refused_entry_s_message_goes_once_a_valid_value_is_entered(at):
     assert at.button(key="train").label == "Train 20 steps"
 
 
+def test_one_wrong_pair_is_not_shown_as_100_percent_and_a_solved_net_gone_wrong_says_so(dashboard_app):
+    """The Tiny preset after 1,000 steps gets 16,383 of 16,384 pairs right; it was solved at step 200."""
+    dashboard_app.query_params.update({"preset": "tiny"})
+    at = run(run(dashboard_app).button(key="train").click())
+    trainer = session_of(at).trainer
+    assert round(trainer.evaluate().accuracy * 16_384) == 16_383 and trainer.solved_at_step == 200
+    accuracy = next(m for m in at.metric if m.label == "Accuracy")
+    solved = next(m for m in at.metric if m.label == "Solved at")
+    assert (accuracy.value, accuracy.delta) == ("99.99 %", "+99.99 pts")
+    assert (solved.value, solved.delta) == ("step 200", "not all right at step 1,000")
+
+
 def test_a_fresh_accuracy_of_100_percent_is_the_solved_step(dashboard_app):
     """Between logged evaluations (every 200 steps) the page evaluates the current weights for its Accuracy metric;
     when that finds every pair right, "Solved at" says this step, not "not yet" beside 100 %."""

@@ -17,6 +17,7 @@ import streamlit as st
 
 from carrylab.analysis import CarryAnalysis, probe_trace, resolve_probe
 from carrylab.charts import CAPTIONS, carry_correlation_figure, hidden_heatmap_figure, probe_accuracy_figure
+from carrylab.formatting import percent
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
 
@@ -91,12 +92,8 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None) -> None:
         "**The math**: the state after bit t must hold c_t = majority(a_t, b_t, c_(t-1)), because output bit "
         "t + 1 is a_(t+1) XOR b_(t+1) XOR c_t. The current bits alone settle the carry whenever a_t = b_t, "
         f"which is why even an untrained net's probe scores well; the bar to beat is "
-        f"{_percent(analysis.carry_baseline)} (the best guess from a_t and b_t alone)."
+        f"{percent(analysis.carry_baseline)} (the best guess from a_t and b_t alone)."
     )
-
-
-def _percent(x: float) -> str:
-    return f"{100 * x:.1f} %" if np.isfinite(x) else "n/a"
 
 
 def _headline(analysis: CarryAnalysis) -> None:
@@ -106,12 +103,12 @@ def _headline(analysis: CarryAnalysis) -> None:
     c1.metric("Best carry unit", f"unit {best}: r = {r:+.2f}", help="Pearson correlation with the true carry.")
     c2.metric(
         "Linear probe reads the carry",
-        _percent(analysis.probe_accuracy),
+        percent(analysis.probe_accuracy),
         help="Share of (example, bit) pairs where a linear read-out of the hidden state gets the carry right.",
     )
     c3.metric(
         "From the input bits alone",
-        _percent(analysis.carry_baseline),
+        percent(analysis.carry_baseline),
         help="Best possible carry accuracy from the two current input bits without any memory.",
     )
     strong = [u for u in analysis.carry_units if abs(analysis.carry_corr[u]) >= 0.8]

@@ -14,6 +14,7 @@ import streamlit as st
 
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, bit_error_heatmap, chain_accuracy_figure
+from carrylab.formatting import percent
 from carrylab.views.carry import explain, show_chart
 from rnn_core.train import Trainer
 
@@ -31,7 +32,7 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
         sample = f" (a fixed sample of {analysis.n_examples:,} of its {analysis.n_examples_total:,} examples)"
     st.markdown(
         f"At step {analysis.step:,}, **{analysis.n_wrong:,} of {analysis.n_examples:,}** examples of {set_name}"
-        f"{sample} have at least one wrong bit ({analysis.accuracy:.1%} right)."
+        f"{sample} have at least one wrong bit ({percent(analysis.accuracy, space=False)} right)."
     )
     left, right = st.columns(2)
     with left:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from carrylab.analysis import probe_trace, resolve_probe, snapshot_model
 from carrylab.charts import CAPTIONS, hidden_heatmap_figure
+from carrylab.formatting import percent
 from carrylab.views.carry import explain, show_chart
 from rnn_core.metrics import evaluate
 from rnn_core.tasks import SYMBOLS
@@ -62,7 +63,9 @@ def render(trainer: Trainer, probe=None) -> None:
         st.warning(note)
     trace = probe_trace(model, task, a, b, op)
     accuracy = evaluate(model, task.exhaustive(), dtype=np.float32).accuracy
-    st.markdown(f"**Step {snap_step:,}: {trace.line()}**. Every pair at this snapshot: {accuracy:.1%} right.")
+    st.markdown(
+        f"**Step {snap_step:,}: {trace.line()}**. Every pair at this snapshot: {percent(accuracy, space=False)} right."
+    )
     fig = hidden_heatmap_figure(
         trace.hidden,
         tracks=trace.tracks,

@@ -12,6 +12,7 @@ import streamlit as st
 
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, automaton_figure, state_space_figure
+from carrylab.formatting import percent
 from carrylab.views.carry import explain, sample_note, show_chart
 from rnn_core.train import Trainer
 
@@ -52,7 +53,8 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
                 m.transitions,
                 state_labels=analysis.state_labels(),
                 initial_state=m.start,
-                title=f"Learned: {m.n_states} state{'s' if m.n_states != 1 else ''} ({m.consistency:.0%} consistent)",
+                title=f"Learned: {m.n_states} state{'s' if m.n_states != 1 else ''}, "
+                f"{percent(m.consistency, 0, space=False)} consistent",
             )
             show_chart(fig, "automaton_chart", CAPTIONS["automaton_figure"])
         with reference:

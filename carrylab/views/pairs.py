@@ -11,6 +11,7 @@ import streamlit as st
 
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, pair_grid_figure
+from carrylab.formatting import percent
 from carrylab.views.carry import explain, show_chart
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
@@ -37,7 +38,7 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
         show_chart(fig, "pair_grid_chart", CAPTIONS["pair_grid_figure"])
     with side:
         st.metric("Pairs with a wrong bit", f"{analysis.n_wrong:,} of {grid.wrong_bits.size:,}")
-        st.metric("Pairs right", f"{analysis.accuracy:.1%}")
+        st.metric("Pairs right", percent(analysis.accuracy, space=False))
         st.markdown("Hover over a cell for the true and the net's answer.")
     explain(
         f"Each cell is one example a {sym} b (a down, b across), coloured blue when every output bit is right "

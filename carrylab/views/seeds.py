@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from carrylab.charts import CAPTIONS, seed_sweep_figure
+from carrylab.formatting import percent
 from carrylab.views.carry import explain, show_chart
 from rnn_core.sweep import MAX_BUDGET, sweep
 from rnn_core.train import TrainConfig, Trainer
@@ -115,7 +116,7 @@ def results_table(results: list[dict]) -> pd.DataFrame:
         {
             "seed": [r["seed"] for r in results],
             "solved at step": [_solved_text(r["solved_at_step"]) for r in results],
-            "accuracy": [f"{100 * r['accuracy']:.1f} %" for r in results],
+            "accuracy": [percent(r["accuracy"]) for r in results],
             "steps trained": [r["steps"] for r in results],
             "seconds": [round(r["seconds"], 2) for r in results],
             "diverged": [r["diverged"] for r in results],

@@ -14,6 +14,7 @@ import streamlit as st
 
 from carrylab import charts
 from carrylab.components.live_chart import live_chart
+from carrylab.formatting import percent, signed_delta
 from carrylab.session import RECENT_WINDOW, Session
 from carrylab.settings import SETTINGS
 from carrylab.views.carry import explain
@@ -30,7 +31,7 @@ PRESENTATION_FONT_SIZE = 20
 def _delta(value: float, previous: float | None, fmt: str) -> str | None:
     if previous is None or not (math.isfinite(value) and math.isfinite(previous)) or value == previous:
         return None
-    return fmt.format(value - previous)
+    return signed_delta(value - previous, fmt)
 
 
 def render_metrics(session: Session) -> None:
@@ -54,19 +55,26 @@ def render_metrics(session: Session) -> None:
         delta_color="inverse",
         help=f"Mean training error over the last {RECENT_WINDOW} steps ({session.settings['loss']}).",
     )
-    accuracy_text = f"{100 * current.accuracy:.1f} %" if math.isfinite(current.accuracy) else "-"
+    accuracy_text = percent(current.accuracy) if math.isfinite(current.accuracy) else "-"
+    decimals = len(accuracy_text.split(" ")[0].partition(".")[2])  # the delta as precise as the value shown
     cols[2].metric(
         "Accuracy",
         accuracy_text,
-        delta=_delta(100 * current.accuracy, previous and 100 * previous.accuracy, "{:+.1f} pts"),
+        delta=_delta(100 * current.accuracy, previous and 100 * previous.accuracy, f"{{:+.{decimals}f}} pts"),
         help=f"Share of {pairs} answered right (every bit), at step {current.accuracy_step:,}. "
         "While playing it is updated at each periodic evaluation.",
     )
     solved = current.solved_at_step
+    # Solved once, wrong again now (e.g. after too large a learning rate): say so beside the step.
+    relapsed = solved is not None and math.isfinite(current.accuracy) and current.accuracy < 1.0
     cols[3].metric(
         "Solved at",
         "not yet" if solved is None else f"step {solved:,}",
-        help="First evaluation at which every pair was right.",
+        delta=f"not all right at step {current.accuracy_step:,}" if relapsed else None,
+        delta_color="orange",
+        delta_arrow="off",
+        help=f"First evaluation at which every pair was right (evaluations every {session.settings['eval_every']} "
+        "steps; with Stop when solved, also checked as soon as the training examples all come out right).",
     )
 
 
