@@ -10,6 +10,9 @@ nothing heavy and the dashboard applies it as the script's very first element.
   code, plotly.js, to load), and on a machine without a GPU every animation frame is painted and composited in
   software: 1.2 core-seconds of the browser's CPU in a first render that is CPU-bound (benchmarks/README.md). The
   placeholders stay, still.
+- Streamlit cuts a metric's value that does not fit its column with an ellipsis ("99.9…", "step …"). On a laptop
+  screen with the sidebar open the four headline metrics are ~120 px wide: their numbers shrink with the window
+  and wrap rather than lose their end.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ import streamlit as st
 PAGE_ICON = Path(__file__).resolve().parent / "assets" / "icon.svg"
 STYLE = """<style>
 [data-testid="stSkeleton"], [data-testid="stSkeleton"] * { animation: none !important; }
+[data-testid="stMetricValue"] { font-size: clamp(1.4rem, 2.7vw, 2.25rem); }
+[data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricValue"] .stMarkdownEllipsis p,
+[data-testid="stMetricDelta"] .stMarkdownEllipsis, [data-testid="stMetricDelta"] .stMarkdownEllipsis p {
+  white-space: normal; overflow-wrap: anywhere; text-overflow: clip;
+}
 </style>"""
 
 

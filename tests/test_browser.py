@@ -244,3 +244,29 @@ def test_presentation_mode_fits_a_1280x720_projector(chromium, streamlit_server)
         assert errors == []
     finally:
         context.close()
+
+
+# Metric values and deltas whose text is wider than their box (Streamlit would cut them with an ellipsis).
+CLIPPED_METRICS = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricDelta"] .stMarkdownEllipsis')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
+def test_the_headline_numbers_are_whole_on_a_1024x768_laptop_with_the_sidebar_open(chromium, streamlit_server):
+    """Four metrics share ~500 px there: "99.99 %", "step 200" and "below 100 % now" must not lose their end."""
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server.url}/?preset=tiny", timeout=TIMEOUT_MS)
+        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+        wait_idle(page)
+        assert page.locator('[data-testid="stSidebar"]').first.is_visible()
+        page.locator(".st-key-train button").first.click()
+        page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
+        wait_idle(page)
+        values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert [v.strip() for v in values[:4]] == ["1,000", "0.0002", "99.99 %", "step 200"]
+        assert "below 100 % now" in page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+        assert page.evaluate(CLIPPED_METRICS) == []
+    finally:
+        context.close()

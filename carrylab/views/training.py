@@ -70,7 +70,7 @@ def render_metrics(session: Session) -> None:
     cols[3].metric(
         "Solved at",
         "not yet" if solved is None else f"step {solved:,}",
-        delta=f"not all right at step {current.accuracy_step:,}" if relapsed else None,
+        delta="below 100 % now" if relapsed else None,
         delta_color="orange",
         delta_arrow="off",
         help=f"First evaluation at which every pair was right (evaluations every {session.settings['eval_every']} "
