@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from carrylab.analysis import length_curve
 from carrylab.session import STATE_KEY, Session, probe_example, recent_error, unit_order
 from carrylab.settings import DEFAULTS, config_from_settings
 from rnn_core.train import Trainer
@@ -461,6 +462,26 @@ def test_one_wrong_pair_is_not_shown_as_100_percent_and_a_solved_net_gone_wrong_
     solved = next(m for m in at.metric if m.label == "Solved at")
     assert (accuracy.value, accuracy.delta) == ("99.99 %", "+99.99 pts")
     assert (solved.value, solved.delta) == ("step 200", "below 100 % now")
+
+
+def test_the_longer_numbers_verdict_follows_the_weights_and_names_its_step_when_it_cannot(dashboard_app):
+    """The Long numbers preset opens its tab at step 0. After Train the verdict is the trained net's, not step 0's
+    printed in bold under the new numbers; while playing it keeps its step and says which."""
+    dashboard_app.query_params.update({"preset": "long_numbers", "steps_per_click": "1000"})
+    at = run(dashboard_app)
+    assert at.session_state["length_cache"]["curve"].step == 0
+    at = run(at.button(key="train").click())
+    trainer = session_of(at).trainer
+    curve = at.session_state["length_cache"]["curve"]
+    assert curve.step == trainer.step == 1000
+    assert np.array_equal(curve.random, length_curve(trainer).random)
+    assert any(_plain(m.value) == f"**{curve.summary()}**" for m in at.markdown)
+    at = run(at.button(key="play").click())  # one live frame: the curve is not recomputed per frame
+    trainer = session_of(at).trainer
+    assert trainer.step > 1000 and at.session_state["length_cache"]["curve"].step == 1000
+    assert any(_plain(m.value) == f"**At step 1,000: {curve.summary()}**" for m in at.markdown)
+    at = run(at.button(key="play").click())  # paused: up to date again
+    assert at.session_state["length_cache"]["curve"].step == session_of(at).trainer.step
 
 
 def test_a_fresh_accuracy_of_100_percent_is_the_solved_step(dashboard_app):

@@ -28,7 +28,7 @@ VIEWS = [
     ("Carry in the units", (lambda s: carry.render(s.trainer, analysis(s), probe=probe(s)),)),
     ("Where the errors are", (lambda s: errors.render(s.trainer, analysis(s)),)),
     ("Every pair", (lambda s: pairs.render(s.trainer, analysis(s)),)),
-    ("Longer numbers", (lambda s: length.render(s.trainer),)),
+    ("Longer numbers", (lambda s: length.render(s.trainer, live=s.running),)),
     ("Gradients & weights", (lambda s: dynamics.render(s.trainer, analysis(s)),)),
     ("Learned machine", (lambda s: machine.render(s.trainer, analysis(s)),)),
     ("Filmstrip", (lambda s: filmstrip.render(s.trainer, probe=probe(s)),)),

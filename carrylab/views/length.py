@@ -4,8 +4,10 @@ Why: the weights do not depend on the sequence length, so the same cell can simp
 that has learned the carry rule stays at 100 % far beyond its training width; one that learned something
 length-specific breaks just past it. This is the strongest test of "it learned the rule", and cheap to run.
 
-The curve costs 0.1-0.3 s, so it is computed when the section is first shown for a model and then on the
-button, and kept in ``st.session_state[CACHE_KEY]`` with the step it belongs to.
+The curve costs 0.1-0.5 s, so it is kept in ``st.session_state[CACHE_KEY]`` with the step it belongs to and
+computed again only when the weights have changed (the tab is lazy: only while it is open). While playing it is
+not recomputed every frame: it keeps the step it was computed at, says so, and updates on the button or when
+paused, so a verdict is never shown for weights it was not computed on without its step.
 """
 
 from __future__ import annotations
@@ -33,20 +35,24 @@ def cached_curve(trainer: Trainer) -> LengthCurve | None:
     return None
 
 
-def render(trainer: Trainer) -> None:
+def render(trainer: Trainer, *, live: bool = False) -> None:
+    """live: training is playing (the curve is then recomputed only on the button)."""
     st.subheader("Longer numbers")
     curve = cached_curve(trainer)
     widths = f"{min(LENGTH_WIDTHS)}–{max(LENGTH_WIDTHS)}"
     clicked = st.button(f"Evaluate widths {widths}", key=BUTTON_KEY, help="Run the current weights on longer numbers.")
-    if curve is None or (clicked and curve.step != trainer.step):
+    if curve is None or (curve.step != trainer.step and (clicked or not live)):
         with st.spinner("Evaluating longer numbers..."):
             curve = length_curve(trainer)
         st.session_state[CACHE_KEY] = {"model": _identity(trainer), "curve": curve}
     if curve.step != trainer.step:
         st.caption(
-            f"Computed at step {curve.step:,}; the net is now at step {trainer.step:,}. Press the button to update."
+            f"Computed at step {curve.step:,}; the net is now at step {trainer.step:,}. It updates when paused, "
+            "or press the button."
         )
-    st.markdown(f"**{curve.summary()}**")
+        st.markdown(f"**At step {curve.step:,}: {curve.summary()}**")
+    else:
+        st.markdown(f"**{curve.summary()}**")
     fig = length_generalisation_figure(curve.widths, curve.random, curve.chain, train_width=curve.train_width)
     show_chart(fig, "length_chart", CAPTIONS["length_generalisation_figure"])
     explain(
