@@ -230,11 +230,16 @@ class Session:
                 self.refused.update(reset)
                 return adjusted
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+            refitted = "".join(
+                f" Probe operand {name[-1]} = {self.settings[name]} is too large for {merged['n_bits']} bits: "
+                f"now {merged[name]}."
+                for name in adjusted
+            )
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
             self._replace_trainer(trainer)
             labels = ", ".join(SETTINGS[name].label.lower() for name in reset)
-            self.notices = [Notice("info", f"Settings changed ({labels}): model reset to step 0.")]
+            self.notices = [Notice("info", f"Settings changed ({labels}): model reset to step 0.{refitted}")]
             return adjusted
         if eta_changed:
             try:
