@@ -195,7 +195,7 @@ def carry_correlation_figure(
     *,
     best_units: Sequence[int] = (),
     sort: bool = False,
-    title: str = "Correlation of each hidden unit with the true carry",
+    title: str = "Each unit's correlation with the carry",
 ) -> go.Figure:
     """Pearson correlation of each unit with the carry, one bar per unit, y fixed to -1..1.
 

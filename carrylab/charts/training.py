@@ -278,7 +278,7 @@ def probe_accuracy_figure(
     probe_accuracy: np.ndarray,
     *,
     accuracy: np.ndarray | None = None,
-    title: str = "Can a linear probe read the carry from the hidden state?",
+    title: str = "Can a linear probe read the carry?",
 ) -> go.Figure:
     """Linear-probe carry accuracy over training, optionally with the exhaustive accuracy (both 0..100 %).
 

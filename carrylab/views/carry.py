@@ -77,7 +77,8 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None) -> None:
         highlight_units=analysis.carry_units,
         title=f"Hidden state while computing {a} {SYMBOLS[op]} {b}, units sorted by |r| with the carry",
     )
-    st.markdown(f"**{trace.line()}** (longest carry chain: {trace.longest_chain} bits)")
+    bits = f"{trace.longest_chain} bit{'s' if trace.longest_chain != 1 else ''}"
+    st.markdown(f"**{trace.line()}** (longest carry chain: {bits})")
     show_chart(fig, "carry_hidden_chart", CAPTIONS["hidden_heatmap_figure"])
     explain(
         "**Top left**: the Pearson correlation *r* of each hidden unit's value with the true carry out of the "

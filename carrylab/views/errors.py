@@ -26,13 +26,16 @@ EXACT_JS_INT = 2**53  # larger numbers are shown as text: a browser would round 
 
 def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
     st.subheader("Where the errors are")
-    set_name = "every pair" if analysis.complete else "the evaluation set"
+    counted = f"all {analysis.n_examples:,} pairs" if analysis.complete else f"{analysis.n_examples:,} examples"
     sample = ""
-    if analysis.n_examples < analysis.n_examples_total:
-        sample = f" (a fixed sample of {analysis.n_examples:,} of its {analysis.n_examples_total:,} examples)"
+    if not analysis.complete:
+        sample = " of the evaluation set"
+        if analysis.n_examples < analysis.n_examples_total:
+            sample += f" (a fixed sample of its {analysis.n_examples_total:,} examples)"
+    verb = "has" if analysis.n_wrong == 1 else "have"
     st.markdown(
-        f"At step {analysis.step:,}, **{analysis.n_wrong:,} of {analysis.n_examples:,}** examples of {set_name}"
-        f"{sample} have at least one wrong bit ({percent(analysis.accuracy, space=False)} right)."
+        f"At step {analysis.step:,}, **{analysis.n_wrong:,} of {counted}**{sample} {verb} at least one wrong bit "
+        f"({percent(analysis.accuracy, space=False)} right)."
     )
     left, right = st.columns(2)
     with left:

@@ -41,7 +41,7 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
         st.metric("Pairs right", percent(analysis.accuracy, space=False))
         st.markdown("Hover over a cell for the true and the net's answer.")
     explain(
-        f"Each cell is one example a {sym} b (a down, b across), coloured blue when every output bit is right "
+        f"Each cell is one example a {sym} b (a up the side, b across), coloured blue when every output bit is right "
         "and in darker shades of orange the more bits are wrong.\n\n"
         "**What to look for**: early in training, wrong cells form stripes and diagonals, the pairs whose sum "
         "crosses a power of two, where a carry must travel through many bits; they shrink as the net learns to "
