@@ -13,6 +13,9 @@ nothing heavy and the dashboard applies it as the script's very first element.
 - Streamlit cuts a metric's value that does not fit its column with an ellipsis ("99.9…", "step …"). On a laptop
   screen with the sidebar open the four headline metrics are ~120 px wide: their numbers shrink with the window
   and wrap rather than lose their end.
+- Charts side by side in columns wrap below each other when a chart's column would be narrower than 380 px (a
+  laptop with the sidebar open; Streamlit's rows already wrap, its columns just have no minimum width): at ~260 px
+  their titles, legends and diagrams no longer fit.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ PAGE_ICON = Path(__file__).resolve().parent / "assets" / "icon.svg"
 STYLE = """<style>
 [data-testid="stSkeleton"], [data-testid="stSkeleton"] * { animation: none !important; }
 [data-testid="stMetricValue"] { font-size: clamp(1.4rem, 2.7vw, 2.25rem); }
+[data-testid="stColumn"]:has(.js-plotly-plot, [data-testid="stPlotlyChart"]) { min-width: min(100%, 380px); }
 [data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricValue"] .stMarkdownEllipsis p,
 [data-testid="stMetricDelta"] .stMarkdownEllipsis, [data-testid="stMetricDelta"] .stMarkdownEllipsis p {
   white-space: normal; overflow-wrap: anywhere; text-overflow: clip;

@@ -270,3 +270,25 @@ def test_the_headline_numbers_are_whole_on_a_1024x768_laptop_with_the_sidebar_op
         assert page.evaluate(CLIPPED_METRICS) == []
     finally:
         context.close()
+
+
+def test_side_by_side_charts_stack_on_a_1024x768_laptop_and_stay_side_by_side_when_wide(chromium, streamlit_server):
+    """The carry tab's two charts share a row; at ~260 px each their titles and legends ran together."""
+    positions = {}
+    for width in (1024, 1600):
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(streamlit_server.url, timeout=TIMEOUT_MS)
+            page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+            page.get_by_role("tab", name="Carry in the units").click()
+            page.wait_for_selector(".st-key-probe_acc_chart .main-svg", timeout=TIMEOUT_MS)
+            positions[width] = [
+                page.locator(f".st-key-{key}").first.bounding_box() for key in ("carry_corr_chart", "probe_acc_chart")
+            ]
+        finally:
+            context.close()
+    (left, right) = positions[1024]
+    assert right["y"] >= left["y"] + left["height"] - 1 and right["width"] > 450  # stacked, full width
+    (left, right) = positions[1600]
+    assert abs(right["y"] - left["y"]) < 5 and right["x"] > left["x"] + left["width"] - 1  # one row

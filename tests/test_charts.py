@@ -585,7 +585,7 @@ def test_weights_share_one_symmetric_colour_range():
         assert (trace.zmin, trace.zmax) == (-3.0, 3.0)
     assert [trace.showscale for trace in fig.data] == [False, False, True]
     titles = _annotation_texts(fig)
-    for expected in ("W_in (inputs x units)", "W_rec (units x units)", "W_out (units x outputs)"):
+    for expected in ("W_in", "W_rec", "W_out"):
         assert expected in titles
 
 

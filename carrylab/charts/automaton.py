@@ -19,7 +19,7 @@ from carrylab.charts.style import DARK_GREY, FONT_SIZE, axis_title, figure, layo
 
 Transition = tuple[int, tuple[int, int], int, int]  # (src, (a_bit, b_bit), dst, out_bit)
 
-_NODE_RADIUS = 0.22
+_NODE_RADIUS = 0.3  # large enough for a two-line state label ("s0" over "c=0") at a laptop-wide column
 _LOOP_RADIUS = 0.16
 _PAIR_OFFSET = 0.09  # sideways shift separating the arrows of a two-way pair of states
 _NODE_FILL = "#E8E8E8"
@@ -157,7 +157,7 @@ def automaton_figure(
         raise ValueError(f"initial_state {initial_state} is outside range({n_states})")
 
     axis_label = "edge label ab/out: input bits a, b / output bit"
-    spec = layout(title=title, uirevision="automaton_figure", height=min(800, 440 + 60 * max(0, n_states - 2)))
+    spec = layout(title=title, uirevision="automaton_figure", height=min(800, 360 + 70 * max(0, n_states - 2)))
     if n_states == 0:
         spec.update(annotations=[message("No automaton extracted yet")], xaxis=axis_title(axis_label, visible=True))
         return figure([], spec)

@@ -14,11 +14,11 @@ from carrylab.charts.style import DIVERGING_SCALE, FONT_SIZE, axis_title, figure
 from carrylab.charts.validate import as_array
 
 _PANELS = (
-    ("W_in (inputs x units)", "input", "unit", "W_in"),
-    ("W_rec (units x units)", "from unit", "to unit", "W_rec"),
-    ("W_out (units x outputs)", "unit", "output", "W_out"),
+    ("W_in", "input", "unit", "W_in"),  # the shapes are in the axis titles: long panel titles run together
+    ("W_rec", "from unit", "to unit", "W_rec"),  # on a laptop-wide page, where W_out's panel is ~20 px wide
+    ("W_out", "unit", "output", "W_out"),
 )
-_PANEL_GAP = 0.07  # horizontal space between the panels (fraction of the plot width)
+_PANEL_GAP = 0.1  # horizontal space between the panels (fraction of the plot width): room for a y-axis title
 
 
 def weights_figure(

@@ -75,7 +75,7 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None) -> None:
         cell=analysis.cell,
         unit_order=order,
         highlight_units=analysis.carry_units,
-        title=f"Hidden state while computing {a} {SYMBOLS[op]} {b}, units sorted by |r| with the carry",
+        title=f"Hidden state for {a} {SYMBOLS[op]} {b}, sorted by |r| with carry",
     )
     bits = f"{trace.longest_chain} bit{'s' if trace.longest_chain != 1 else ''}"
     st.markdown(f"**{trace.line()}** (longest carry chain: {bits})")
@@ -103,14 +103,14 @@ def _headline(analysis: CarryAnalysis) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric("Best carry unit", f"unit {best}: r = {r:+.2f}", help="Pearson correlation with the true carry.")
     c2.metric(
-        "Linear probe reads the carry",
+        "Linear probe",
         percent(analysis.probe_accuracy),
-        help="Share of (example, bit) pairs where a linear read-out of the hidden state gets the carry right.",
+        help="How often a linear read-out of the hidden state gets the carry right, over (example, bit) pairs.",
     )
     c3.metric(
-        "From the input bits alone",
+        "Inputs alone",
         percent(analysis.carry_baseline),
-        help="Best possible carry accuracy from the two current input bits without any memory.",
+        help="The best carry accuracy possible from the two current input bits alone, without any memory.",
     )
     strong = [u for u in analysis.carry_units if abs(analysis.carry_corr[u]) >= 0.8]
     if strong:

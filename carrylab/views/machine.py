@@ -26,7 +26,7 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
         analysis.pca_carry,
         cluster=analysis.pca_cluster,
         explained_variance=analysis.explained_variance,
-        title=f"Hidden states after each bit, first two principal components (step {analysis.step:,})",
+        title=f"Hidden states after each bit (step {analysis.step:,})",  # the axes name the principal components
     )
     show_chart(fig, "state_space_chart", CAPTIONS["state_space_figure"])
     st.caption(sample_note(analysis) + " At most 4,000 points are drawn.")
