@@ -421,6 +421,20 @@ def test_play_advances_on_reruns_and_pause_stops_it(at):
     assert at.button(key="play").label == "Play"
 
 
+@pytest.mark.parametrize("key, steps", [("step", 1), ("train", 100)])
+def test_step_or_train_while_playing_pauses_then_trains(at, key, steps):
+    run(at.button(key="play").click())
+    speed = DEFAULTS["demo_speed"]
+    assert session_of(at).running and session_of(at).trainer.step == speed
+    run(at.button(key=key).click())
+    session = session_of(at)
+    assert not session.running and at.button(key="play").label == "Play"
+    assert session.trainer.step == speed + steps
+    assert metric(at, "Step") == f"{speed + steps:,}"
+    run(at)
+    assert session_of(at).trainer.step == speed + steps  # no more live frames
+
+
 def test_demo_speed_sets_the_steps_per_frame(at):
     run(at.select_slider(key="demo_speed").set_value(5))
     run(at.button(key="play").click())

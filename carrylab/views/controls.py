@@ -200,6 +200,8 @@ def render_controls(session: Session) -> None:
         if not session.settings["presentation"]
         else "The number is set in the sidebar (steps per click): turn presentation mode off to change it.",
     )
+    if (step_clicked or train_clicked) and session.running:
+        session.pause()  # a step by hand stops Play (before its button is drawn, so that it reads "Play")
     row.button(
         "Pause" if session.running else "Play",
         key="play",
