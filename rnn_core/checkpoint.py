@@ -293,7 +293,7 @@ def _check_directory_record(data: bytes) -> None:
     before zipfile parses that directory."""
     at = data.rfind(b"PK\x05\x06", max(0, len(data) - _ZIP_EOCD.size - 0xFFFF))
     if at < 0 or at + _ZIP_EOCD.size > len(data):
-        raise CheckpointError("not a checkpoint: the data is not a .npz (zip) archive")
+        raise CheckpointError("not a checkpoint: the data is not a .npz (zip) archive, or the file is cut short")
     _, disk, _, _, n_entries, dir_size, _, _ = _ZIP_EOCD.unpack_from(data, at)
     if disk != 0 or n_entries == 0xFFFF or dir_size == 0xFFFFFFFF:
         raise CheckpointError("not a checkpoint: multi-disk and zip64 archive directories are not supported")
@@ -474,9 +474,13 @@ def _check_key_set(present: set[str], expected: set[str]) -> None:
     missing = expected - present
     extra = {k for k in present - expected if not _is_eval_key(k)}
     if missing:
-        raise CheckpointError(f"checkpoint is missing entr{'y' if len(missing) == 1 else 'ies'}: {sorted(missing)}")
+        raise CheckpointError(
+            f"checkpoint is missing entr{'y' if len(missing) == 1 else 'ies'}: {', '.join(sorted(missing))}"
+        )
     if extra:
-        raise CheckpointError(f"checkpoint has unknown entr{'y' if len(extra) == 1 else 'ies'}: {sorted(extra)}")
+        raise CheckpointError(
+            f"checkpoint has unknown entr{'y' if len(extra) == 1 else 'ies'}: {', '.join(sorted(extra))}"
+        )
     n_columns = sum(k.startswith(EVAL_PREFIX) for k in present)
     if n_columns > MAX_EVAL_COLUMNS:
         raise CheckpointError(f"checkpoint has {n_columns} evaluation columns, more than {MAX_EVAL_COLUMNS}")

@@ -252,8 +252,8 @@ BAD_FILES = {
     "zip_bomb_declared": (lambda g, a: _zip_with_declared_size(300 << 20), r"possible zip bomb"),
     "too_many_members": (lambda g, a: _many_members(200), rf"200 members, more than {ckpt.MAX_MEMBERS}"),
     "not_npy_member": (lambda g, a: _add_member(g, "notes.txt", b"hi"), r"'notes\.txt', which is not a \.npy"),
-    "unknown_key": (lambda g, a: with_changes(a, surprise=np.zeros(3)), r"unknown entry: \['surprise'\]"),
-    "missing_key": (lambda g, a: with_changes(a, W_rec=None), r"missing entry: \['W_rec'\]"),
+    "unknown_key": (lambda g, a: with_changes(a, surprise=np.zeros(3)), r"unknown entry: surprise(\.|$)"),
+    "missing_key": (lambda g, a: with_changes(a, W_rec=None), r"missing entry: W_rec(\.|$)"),
     "missing_format": (lambda g, a: with_changes(a, format=None), r"no 'format' entry"),
     "wrong_format_tag": (
         lambda g, a: with_changes(a, format=np.array("something-else/9")),
@@ -313,7 +313,7 @@ BAD_FILES = {
     ),
     "eval_column_bad_name": (
         lambda g, a: with_changes(a, **{"eval_Bad-Name": np.zeros(4)}),
-        r"unknown entry: \['eval_Bad-Name'\]",
+        r"unknown entry: eval_Bad-Name(\.|$)",
     ),
     "accuracy_above_one": (
         lambda g, a: with_changes(a, eval_accuracy=a["eval_accuracy"] + 2.0),

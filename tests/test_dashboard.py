@@ -464,6 +464,8 @@ def test_a_refused_entry_s_message_goes_once_a_valid_value_is_entered(at):
     run(at.number_input(key="steps_per_click").set_value(20))
     assert not at.error
     assert at.button(key="train").label == "Train 20 steps"
+    run(at.number_input(key="steps_per_click").set_value(1))
+    assert at.button(key="train").label == "Train 1 step"
 
 
 def test_one_wrong_pair_is_not_shown_as_100_percent_and_a_solved_net_gone_wrong_says_so(dashboard_app):

@@ -289,9 +289,17 @@ CASES: list[Hostile] = [
     Hostile("checkpoint", "zip_bomb_300MB", _real_zip_bomb, r"declares 314572800 bytes.*zip bomb"),
     Hostile("checkpoint", "pickled_object_array", _object_array_checkpoint, r"W_rec holds Python objects"),
     Hostile(
-        "checkpoint", "unknown_key", lambda g, a, p: with_changes(a, extra=np.zeros(3)), r"unknown entry: \['extra'\]"
+        "checkpoint",
+        "unknown_key",
+        lambda g, a, p: with_changes(a, extra=np.zeros(3)),
+        r"unknown entry: extra(\.|$)",
     ),
-    Hostile("checkpoint", "missing_key", lambda g, a, p: with_changes(a, W_out=None), r"missing entry: \['W_out'\]"),
+    Hostile(
+        "checkpoint",
+        "missing_key",
+        lambda g, a, p: with_changes(a, W_out=None),
+        r"missing entry: W_out(\.|$)",
+    ),
     Hostile(
         "checkpoint",
         "wrong_shape",

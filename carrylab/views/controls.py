@@ -193,7 +193,7 @@ def render_controls(session: Session) -> None:
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
     step_clicked = row.button("Step", key="step", icon=":material/skip_next:", help="Train one step.")
     train_clicked = row.button(
-        f"Train {n_steps:,} steps",
+        f"Train {n_steps:,} step{'s' if n_steps != 1 else ''}",
         key="train",
         icon=":material/fast_forward:",
         help="Change the number in the sidebar (steps per click)."
