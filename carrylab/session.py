@@ -11,9 +11,9 @@ and call its methods. Rules it follows (see ../shared/STREAMLIT.md):
   a progress callback is called once per chunk, never per step);
 - analysis that is expensive (evaluation details, carry correlation) is cached per trainer step and
   model version and recomputed only when the weights have changed; only the newest entry is kept;
-- a failed action (divergence, a bad setting) leaves the model and its history as they were (a divergence
-  adds one evaluation record, of the rolled-back weights) and becomes a `Notice` for the page instead of an
-  exception.
+- a failed action becomes a `Notice` for the page instead of an exception: a bad setting changes nothing; a
+  divergence keeps the steps before the failing one (trained, logged and evaluated once more) and rolls the
+  weights back to just before it.
 """
 
 from __future__ import annotations
@@ -57,10 +57,13 @@ PLAYING_REFRESH_FRAMES = 4
 
 @dataclass(frozen=True)
 class Notice:
-    """A message for the page. level: "info" | "success" | "warning" | "error"."""
+    """A message for the page. level: "info" | "success" | "warning" | "error". about_settings: the result of a
+    settings change (or a refused entry), replaced by the next settings change; the rest (a divergence, a stop
+    when solved, a loaded checkpoint) stay until the next action that trains, resets or loads."""
 
     level: str
     text: str
+    about_settings: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,18 +220,21 @@ class Session:
         learning rate applies from the next step. Returns the names of settings adjusted here (probe
         operands reduced to fit a new width), which the caller must push back into its widgets."""
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
-        if merged != self.settings:
-            self.notices = []  # a new action: the messages about the last one (e.g. a refused entry) are stale
+        if merged == self.settings:
+            return []
+        # The messages about the last settings change (e.g. a refused entry) are stale now; others stay.
+        self.notices = [notice for notice in self.notices if not notice.about_settings]
+        notes: list[tuple[str, str]] = []
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
-        eta_changed = bool(changed_settings(self.settings, merged, ("eta",)))
-        adjusted: list[str] = []
         if reset:
             try:
                 trainer = Trainer(config_from_settings(merged))
             except ValueError as exc:  # each value is in bounds, but together too large (n_bits x n_hidden^2)
-                self.notices = [Notice("error", f"Settings not applied: {in_page_words(str(exc))}.")]
-                self.refused.update(reset)
-                return adjusted
+                notes.append(("error", f"Settings not applied: {in_page_words(str(exc))}."))
+                self.refused.update(reset)  # the model settings go back; the other changes still apply
+                merged.update({name: self.settings[name] for name in reset})
+                reset = []
+        if reset:
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
             refitted = "".join(
                 f" Probe operand {name[-1]} = {self.settings[name]} is too large for {merged['n_bits']} bits: "
@@ -239,26 +245,32 @@ class Session:
             self.settings = merged
             self._replace_trainer(trainer)
             labels = ", ".join(SETTINGS[name].label.lower() for name in reset)
-            self.notices = [Notice("info", f"Settings changed ({labels}): model reset to step 0.{refitted}")]
+            text = f"Settings changed ({labels}): model reset to step 0.{refitted}"
+            self.notices = [Notice("info", text, about_settings=True)]  # a new model: every older message is stale
             return adjusted
+        eta_changed = bool(changed_settings(self.settings, merged, ("eta",)))
         if eta_changed:
             try:
                 self.trainer.set_learning_rate(merged["eta"])
             except ValueError as exc:
-                self.notices = [Notice("error", f"Learning rate not applied: {exc}")]
+                notes.append(("error", f"Learning rate not applied: {exc}"))
                 merged["eta"] = self.settings["eta"]
                 self.refused.add("eta")
             else:
-                self.notices = [
-                    Notice("info", f"Learning rate set to {merged['eta']:g} from step {self.trainer.step + 1}.")
-                ]
+                notes.append(("info", f"Learning rate set to {merged['eta']:g} from step {self.trainer.step + 1}."))
         if eta_changed or merged["preset"] != self.settings["preset"]:
             # the preset names the configuration: a new learning rate may leave it (a preset is chosen with
             # apply_preset; a preset name arriving here is only kept if the configuration is that preset's)
             merged["preset"] = matching_preset(merged, merged["preset"])
         adjusted = self._fit_operands(merged, ("probe_op",)) if merged != self.settings else []
         self.settings = merged
+        self._note_settings(notes)
         return adjusted
+
+    def _note_settings(self, notes: list[tuple[str, str]]) -> None:
+        """The messages of a settings change, after the notices that are not about settings."""
+        self.notices = [n for n in self.notices if not n.about_settings]
+        self.notices += [Notice(level, text, about_settings=True) for level, text in notes]
 
     def _fit_operands(self, merged: dict, triggers: tuple[str, ...]) -> list[str]:
         """Reduce the probe operands modulo the operand limit when the width or operator changed."""
@@ -444,14 +456,18 @@ class Session:
     def metrics(self, *, fresh_accuracy: bool = True) -> tuple[MetricValues, MetricValues | None]:
         """(current, previously shown) headline numbers; the previous ones give the deltas.
 
-        fresh_accuracy=False (while playing) uses the latest logged evaluation instead of evaluating now."""
+        fresh_accuracy=False (while playing) uses the latest logged evaluation instead of evaluating now. A fresh
+        evaluation that first finds every pair right is logged (``Trainer.record_if_solved``): the solved step is then
+        this one, so a run trained in clicks can be solved earlier than the same run trained in one go (which is
+        checked every ``eval_every`` steps only); the weights are the same either way."""
         trainer = self.trainer
         step = trainer.step
         logged_step = int(trainer.evals.last("step", -1))
         if fresh_accuracy and logged_step != step:
             evaluation = self.evaluation()
             accuracy, accuracy_step = evaluation.accuracy, step
-            trainer.record_if_solved(evaluation)  # 100 % now: solved at this step, not at the next logged evaluation
+            with self.lock:  # it writes the evaluation log, which a download reads on its own thread
+                trainer.record_if_solved(evaluation)  # 100 % now: solved at this step, not the next logged one
         else:
             accuracy, accuracy_step = float(trainer.evals.last("accuracy", float("nan"))), logged_step
         steps, error = trainer.steps_log.arrays()

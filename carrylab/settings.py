@@ -178,8 +178,8 @@ SETTINGS_LIST: tuple[Setting, ...] = (
         "bool",
         False,
         "Order units by carry correlation",
-        "Sort the heatmap's rows by how strongly each unit tracks the true carry (on a fixed sample of 1,024 "
-        "examples).",
+        "Sort the heatmap's rows by how strongly each unit tracks the true carry (on a fixed sample of up to "
+        "1,024 examples of the evaluation set).",
     ),
 )
 
@@ -332,7 +332,8 @@ def format_value(setting: Setting, value) -> str:
         return str(int(value))
     if setting.kind == "operand":  # typed with digit separators (1_000), as the probe accepts: the digits alone
         text = str(value).strip()
-        return text.replace("_", "") if text.replace("_", "").isdigit() else text
+        digits = text.replace("_", "")
+        return digits if digits.isascii() and digits.isdigit() else text
     return str(value).strip()
 
 

@@ -220,7 +220,7 @@ class Task:
             offset += limit * limit
         return index
 
-    def sample(self, rng: np.random.Generator, n: int) -> Batch:
+    def sample(self, rng: np.random.Generator | np.random.RandomState, n: int) -> Batch:
         return self.encode(*self.random_operands(rng, n))
 
     @property

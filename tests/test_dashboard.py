@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from carrylab.analysis import length_curve
 from carrylab.session import STATE_KEY, Session, probe_example, recent_error, unit_order
@@ -458,6 +459,30 @@ def test_settings_too_large_together_are_refused_and_the_widget_shows_the_value_
     assert (session_of(at).trainer.config.n_bits, session_of(at).trainer.config.seed) == (64, 5)
 
 
+def test_a_refused_size_keeps_the_other_changes_of_the_same_run_and_its_message(at):
+    run(at.number_input(key="n_bits").set_value(64))
+    at.number_input(key="n_hidden").set_value(256)
+    at.number_input(key="eta").set_value(0.05)
+    at.number_input(key="steps_per_click").set_value(7)
+    run(at)  # one run with three changes; it reruns itself to put the refused value back
+    session = session_of(at)
+    assert (session.trainer.config.n_hidden, at.number_input(key="n_hidden").value) == (32, 32)
+    assert session.trainer.config.eta == 0.05 and session.settings["steps_per_click"] == 7
+    [error] = messages(at, "error")
+    assert error.startswith("Settings not applied: hidden units 256 is too large for 64-bit numbers")
+    assert "Learning rate set to 0.05 from step 1." in messages(at, "info")
+    run(at)
+    assert messages(at, "error") == [error]  # still there on the next run
+
+
+def test_a_display_setting_change_keeps_a_training_message(dashboard_app):
+    dashboard_app.query_params.update({"preset": "fast", "steps_per_click": "1000", "stop_when_solved": "true"})
+    at = run(run(dashboard_app).button(key="train").click())
+    [stopped] = messages(at, "success") + messages(at, "info")
+    run(run(at.slider(key="smoothing").set_value(0.9)))  # and the run after it
+    assert stopped in messages(at, "success") + messages(at, "info")
+
+
 def test_a_refused_entry_s_message_goes_once_a_valid_value_is_entered(at):
     run(at.number_input(key="steps_per_click").set_value(None))  # the field cleared
     assert messages(at, "error") == ["Steps per click: enter a whole number from 1 to 100,000; kept 100."]
@@ -659,3 +684,29 @@ def test_first_run_never_loads_streamlits_emoji_table():
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+METRICS_PAGE = """
+from carrylab.session import MetricValues, Session
+from carrylab.views import training
+
+session = Session()
+shown = MetricValues(1000, 0.01, {now!r}, 1000, 200), MetricValues(900, 0.02, {before!r}, 900, 200)
+session.metrics = lambda fresh_accuracy=True: shown
+training.render_metrics(session)
+"""
+
+
+@pytest.mark.parametrize(
+    "before, now, delta",
+    [
+        (16_383 / 16_384, 1.0, "+0.01 pts"),  # solved: not "+0.0 pts", dropped as zero
+        (1.0, 16_383 / 16_384, "-0.01 pts"),
+        (0.5, 0.75, "+25.0 pts"),
+        (0.5, 0.5, ""),
+    ],
+)
+def test_the_accuracy_delta_is_as_precise_as_the_values_it_compares(before, now, delta):
+    at = AppTest.from_string(METRICS_PAGE.format(before=before, now=now), default_timeout=30).run()
+    assert not at.exception
+    assert next(m.delta for m in at.metric if m.label == "Accuracy") == delta

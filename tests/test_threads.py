@@ -24,9 +24,10 @@ print(json.dumps({"before": before, "after": seen["after"]}))
 """
 
 
-def blas_threads(setting: str | None) -> dict:
+def blas_threads(setting: str | None, numpy_default: int = 2) -> dict:
+    """BLAS threads before and after importing rnn_core, numpy's own default set to `numpy_default`."""
     env = {k: v for k, v in os.environ.items() if k not in ("RNN_CORE_BLAS_THREADS", "OPENBLAS_NUM_THREADS")}
-    env["OPENBLAS_NUM_THREADS"] = "2"  # numpy's own default here, whatever the machine's core count
+    env["OPENBLAS_NUM_THREADS"] = str(numpy_default)
     if setting is not None:
         env["RNN_CORE_BLAS_THREADS"] = setting
     out = subprocess.run([sys.executable, "-c", REPORT], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
@@ -41,9 +42,17 @@ def test_importing_rnn_core_leaves_one_blas_thread_in_every_thread():
     assert threads["after"] == [1] * len(threads["before"])
 
 
-@pytest.mark.parametrize("setting, expected", [("2", 2), ("0", 2), ("not a number", 1)])
-def test_the_environment_variable_chooses_the_number(setting, expected):
-    threads = blas_threads(setting)
+@pytest.mark.parametrize(
+    "setting, numpy_default, expected",
+    [
+        ("2", 1, 2),  # set: differs from both numpy's default here and rnn_core's
+        ("0", 2, 2),  # left alone
+        ("not a number", 2, 1),  # rnn_core's default
+    ],
+)
+def test_the_environment_variable_chooses_the_number(setting, numpy_default, expected):
+    threads = blas_threads(setting, numpy_default)
     if not threads["before"]:
         pytest.skip("numpy here has no BLAS that threadpoolctl can see")
+    assert threads["before"] == [numpy_default] * len(threads["before"])
     assert threads["after"] == [expected] * len(threads["before"])

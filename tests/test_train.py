@@ -5,6 +5,7 @@ import pytest
 
 from rnn_core import train as train_module
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
+from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
 
@@ -250,3 +251,22 @@ def test_the_legacy_generator_trains_every_task(op, n_bits):
     assert operators_seen == {OPERATORS.index(o) for o in trainer.task.ops}
     assert np.array_equal(trainer.model.theta, again.model.theta)
     assert np.isfinite(trainer.steps_log.arrays()[1]).all()
+
+
+def test_record_if_solved_logs_a_first_100_percent_between_evaluations_and_changes_no_weight():
+    """The page's fresh accuracy, when it first finds every pair right, is logged as the solved step; training goes
+    on exactly as without it (same weights), and neither an accuracy below 100 % nor a second 100 % is logged."""
+    config = PRESETS["fast"].make_config()  # every pair right by step 150, first checked at 200
+    assert config.eval_every == 200
+    clicked, in_one_go = Trainer(config), Trainer(config)
+    clicked.train(50)
+    assert not clicked.record_if_solved(clicked.evaluate())  # not solved yet: nothing logged
+    clicked.train(100)
+    assert clicked.evaluate().accuracy == 1.0
+    assert clicked.record_if_solved(clicked.evaluate())
+    assert clicked.solved_at_step == 150 and clicked.evals.array("step").tolist() == [0, 150]
+    assert not clicked.record_if_solved(clicked.evaluate())  # solved already
+    clicked.train(250)
+    in_one_go.train(400)
+    assert np.array_equal(clicked.model.theta, in_one_go.model.theta)
+    assert in_one_go.solved_at_step == 200 and clicked.evals.array("step").tolist() == [0, 150, 200, 400]

@@ -123,6 +123,7 @@ def setting_widget(setting: Setting, session: Session, *, disabled: bool = False
                 "error",
                 f"{setting.label}: enter {kind} from {shown.format(lo)} to {shown.format(hi)}; "
                 f"kept {shown.format(session.settings[name])}.",
+                about_settings=True,
             )
         )
     where = container if container is not None else st

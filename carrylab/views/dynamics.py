@@ -40,7 +40,8 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
         st.metric("Largest |weight|", f"{float(np.max(np.abs(trainer.model.theta))):.3g}")
     explain(
         "**Top**: the size of the gradient of the loss with respect to the hidden state at each time step, "
-        "||dL/dh_t||, on a fixed sample of 256 training examples at each evaluation (log colour scale; blank = zero). "
+        "||dL/dh_t||, on a fixed sample of up to 256 examples of the evaluation set at each evaluation (log "
+        "colour scale; blank = zero). "
         "**Middle**: the three weight matrices on one colour scale (red positive, blue negative, white 0); "
         "W_rec[i, j] is the weight from unit i at step t - 1 to unit j at step t. **Bottom**: the largest "
         "|eigenvalue| of W_rec over training.\n\n"

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from carrylab.session import Session
-from carrylab.views import View, length
+from carrylab.views import View
 from carrylab.views import probe as probe_view
 from carrylab.views import training as training_view
 
@@ -67,11 +67,6 @@ def render_story(session: Session, views: Sequence[View], labels: Sequence[str] 
             f"These views show step {session.trainer.step:,}; they update when you pause, step or train "
             "(redrawing them every frame would slow the live charts down)."
         )
-    else:
-        curve = length.cached_curve(session.trainer)
-        if curve is not None and curve.step != session.trainer.step:
-            # the length curve is kept until its button is pressed; on the story page it follows the net
-            st.session_state.pop(length.CACHE_KEY, None)
     by_label = dict(views)
     for label in labels:
         for render in by_label[label]:

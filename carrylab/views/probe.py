@@ -6,7 +6,7 @@ in, the target and the predicted probability side by side; the heatmap below sho
 unit after each bit, under tracks for a, b, the true carry out, the target and the output, so a
 unit that holds the carry is visible as a row whose colour flips with the 'carry out' track.
 Optionally the rows are sorted by each unit's correlation with the carry, measured on the trainer's fixed
-sample of 1,024 examples.
+sample of up to 1,024 examples of the evaluation set.
 
 Operands are typed as text and parsed as Python ints, so 64-bit operands stay exact. A bad operand
 gets a message and nothing else runs: the model is never touched here.

@@ -28,6 +28,11 @@ PRESENTATION_ERROR_HEIGHT = 430
 PRESENTATION_FONT_SIZE = 20
 
 
+def _decimals(text: str) -> int:
+    """Decimals of a number shown as text ("99.99 %" -> 2)."""
+    return len(text.split(" ")[0].partition(".")[2].rstrip("%"))
+
+
 def _delta(value: float, previous: float | None, fmt: str) -> str | None:
     if previous is None or not (math.isfinite(value) and math.isfinite(previous)) or value == previous:
         return None
@@ -56,7 +61,8 @@ def render_metrics(session: Session) -> None:
         help=f"Mean training error over the last {RECENT_WINDOW} steps ({session.settings['loss']}).",
     )
     accuracy_text = percent(current.accuracy) if math.isfinite(current.accuracy) else "-"
-    decimals = len(accuracy_text.split(" ")[0].partition(".")[2])  # the delta as precise as the value shown
+    # the delta as precise as the more precise of the two values (99.99 % -> 100.0 % is +0.01 pts, not +0.0)
+    decimals = max(_decimals(accuracy_text), _decimals(percent(previous.accuracy)) if previous else 0)
     cols[2].metric(
         "Accuracy",
         accuracy_text,
@@ -73,8 +79,9 @@ def render_metrics(session: Session) -> None:
         delta="below 100 % now" if relapsed else None,
         delta_color="orange",
         delta_arrow="off",
-        help=f"First evaluation at which every pair was right (evaluations every {session.settings['eval_every']} "
-        "steps; with Stop when solved, also checked as soon as the training examples all come out right).",
+        help=f"First evaluation at which every pair was right: evaluations run every {session.settings['eval_every']} "
+        "steps, when the Accuracy metric is measured between them, and with Stop when solved as soon as the "
+        "training examples all come out right.",
     )
 
 
