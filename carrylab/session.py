@@ -35,6 +35,7 @@ from carrylab.settings import (
     fit_operand,
     in_page_words,
     matching_preset,
+    operand_range_text,
     preset_settings,
     probe_operator,
     settings_from_config,
@@ -237,7 +238,8 @@ class Session:
         if reset:
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
             refitted = "".join(
-                f" Probe operand {name[-1]} = {self.settings[name]} is too large for {merged['n_bits']} bits: "
+                f" Probe operand {name[-1]} = {self.settings[name]} is outside "
+                f"{operand_range_text(probe_operator(merged), int(merged['n_bits']))} at {merged['n_bits']} bits: "
                 f"now {merged[name]}."
                 for name in adjusted
             )

@@ -528,7 +528,7 @@ def test_the_longer_numbers_verdict_follows_the_weights_and_names_its_step_when_
 def test_a_narrower_width_says_which_probe_operand_it_changed(at):
     run(at.number_input(key="n_bits").set_value(6))  # add at 6 bits: operands 0..31
     assert messages(at, "info") == [
-        "Settings changed (bit width): model reset to step 0. Probe operand b = 33 is too large for 6 bits: now 1."
+        "Settings changed (bit width): model reset to step 0. Probe operand b = 33 is outside 0..31 at 6 bits: now 1."
     ]
     assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("13", "1")
 

@@ -68,7 +68,9 @@ def layout(*, title: str, uirevision: str, height: int | None = None, **properti
     live updates), plus the figure's own `properties` (axes, shapes, annotations, ...)."""
     spec = {
         "template": _TEMPLATE_SPEC,
-        "title": {"text": title, "x": 0.01, "xanchor": "left"},
+        # the title at the top of the figure, the legend just above the plot: on a narrow page the legend wraps
+        # onto a second line and grows upwards, and a title centred in the top margin would then run into it
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container", "yanchor": "top"},
         "font": {"size": FONT_SIZE},
         "hoverlabel": {"font": {"size": HOVER_FONT_SIZE}},
         "uirevision": uirevision,

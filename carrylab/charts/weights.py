@@ -18,7 +18,7 @@ _PANELS = (
     ("W_rec", "from unit", "to unit", "W_rec"),  # on a laptop-wide page, where W_out's panel is ~20 px wide
     ("W_out", "unit", "output", "W_out"),
 )
-_PANEL_GAP = 0.1  # horizontal space between the panels (fraction of the plot width): room for a y-axis title
+_PANEL_GAP = 0.14  # horizontal space between the panels (fraction of the plot width): room for a y-axis title
 
 
 def weights_figure(

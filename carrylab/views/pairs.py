@@ -31,13 +31,17 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
         answer=grid.answer,
         net_answer=grid.net_answer,
         n_bits=analysis.n_bits,
-        title=f"Wrong bits of a {sym} b for all {grid.wrong_bits.size:,} pairs at step {analysis.step:,}",
+        title=f"Wrong bits of a {sym} b, step {analysis.step:,}",
     )
     chart, side = st.columns([3, 1])  # a square grid: a narrower column keeps its colour bar close
     with chart:
         show_chart(fig, "pair_grid_chart", CAPTIONS["pair_grid_figure"])
     with side:
-        st.metric("Pairs with a wrong bit", f"{analysis.n_wrong:,} of {grid.wrong_bits.size:,}")
+        st.metric(
+            "Wrong pairs",
+            f"{analysis.n_wrong:,} of {grid.wrong_bits.size:,}",
+            help="Pairs with at least one wrong output bit.",
+        )
         st.metric("Pairs right", percent(analysis.accuracy, space=False))
         st.markdown("Hover over a cell for the true and the net's answer.")
     explain(
