@@ -223,9 +223,7 @@ class Session:
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
         if merged == self.settings:
             return []
-        # The messages about the last settings change (e.g. a refused entry) are stale now; others stay.
-        self.notices = [notice for notice in self.notices if not notice.about_settings]
-        notes: list[tuple[str, str]] = []
+        notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         if reset:
             try:
@@ -270,7 +268,8 @@ class Session:
         return adjusted
 
     def _note_settings(self, notes: list[tuple[str, str]]) -> None:
-        """The messages of a settings change, after the notices that are not about settings."""
+        """The messages of a settings change, after the notices that are not about settings: the last settings
+        change's (e.g. a refused entry's) are stale now, the others (a divergence, a stop when solved) stay."""
         self.notices = [n for n in self.notices if not n.about_settings]
         self.notices += [Notice(level, text, about_settings=True) for level, text in notes]
 
