@@ -195,22 +195,21 @@ class Session:
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
 
     def _fall_back_in_size(self, exc: ValueError) -> Trainer:
-        """The trainer when the settings are too large together: the named setting (hidden units or batch size)
-        back to its default, or both; the other values are kept. Says which, in a warning."""
-        first = "batch_size" if str(exc).startswith("batch_size") else "n_hidden"
-        second = "n_hidden" if first == "batch_size" else "batch_size"
-        for names in ((first,), (second,), (first, second)):
-            trial = {**self.settings, **{name: DEFAULTS[name] for name in names}}
-            try:
-                trainer = Trainer(config_from_settings(trial))
-            except ValueError:
-                continue
-            self.settings = trial
-            used = " and ".join(f"{SETTINGS[name].label.lower()} {DEFAULTS[name]}" for name in names)
-            reason = in_page_words(str(exc))
-            self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
-            return trainer
-        raise exc
+        """The trainer when the settings are too large together: the setting over the engine's size budget (hidden
+        units, then batch size if still needed) back to its default; the other values are kept. Says which, in a
+        warning. Any other error is raised as it was."""
+        trial, names = dict(self.settings), []
+        while (name := config_from_settings(trial, validate=False).over_budget()) and name not in names:
+            trial[name] = DEFAULTS[name]
+            names.append(name)
+        if not names:
+            raise exc
+        trainer = Trainer(config_from_settings(trial))
+        self.settings = trial
+        used = " and ".join(f"{SETTINGS[name].label.lower()} {DEFAULTS[name]}" for name in names)
+        reason = in_page_words(str(exc))
+        self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
+        return trainer
 
     # -- settings ----------------------------------------------------------------------------------------
     def config_settings(self) -> dict:

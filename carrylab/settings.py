@@ -354,11 +354,13 @@ def to_query_params(settings: Mapping) -> dict[str, str]:
 
 
 # -- settings -> engine -------------------------------------------------------------------------------------
-def config_from_settings(settings: Mapping) -> TrainConfig:
-    """The TrainConfig for the training settings (validated: raises ValueError with the engine's message)."""
+def config_from_settings(settings: Mapping, *, validate: bool = True) -> TrainConfig:
+    """The TrainConfig for the training settings (validated unless asked not to: raises ValueError with the
+    engine's message)."""
     values = {SETTINGS[name].config_field: settings.get(name, DEFAULTS[name]) for name in CONFIG_SETTINGS}
     known = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in values.items() if k in known}).validate()
+    config = TrainConfig(**{k: v for k, v in values.items() if k in known})
+    return config.validate() if validate else config
 
 
 def changed_settings(old: Mapping, new: Mapping, names: Sequence[str]) -> list[str]:

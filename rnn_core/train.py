@@ -96,19 +96,31 @@ class TrainConfig:
                 if not (lo <= v <= hi) or (not want_int and not math.isfinite(v)):
                     raise ValueError(f"{f.name} must be from {lo} to {hi}, got {v!r}")
         T, H, B = int(self.n_bits), int(self.n_hidden), int(self.batch_size)
-        if T * H * H > self.MAX_EVAL_WORK:
+        over = self.over_budget()
+        if over == "n_hidden":
             raise ValueError(
                 f"n_hidden {H} is too large for {T}-bit numbers: n_bits x n_hidden^2 = {T * H * H:,} is over "
                 f"{self.MAX_EVAL_WORK:,} (e.g. at most {int((self.MAX_EVAL_WORK // T) ** 0.5)} units at {T} bits); "
                 "lower the hidden size or the bit width"
             )
-        if T * B * H > self.MAX_STEP_WORK:
+        if over == "batch_size":
             raise ValueError(
                 f"batch_size {B} is too large for {T} bits x {H} units: n_bits x batch_size x n_hidden = "
                 f"{T * B * H:,} is over {self.MAX_STEP_WORK:,} (at most {self.MAX_STEP_WORK // (T * H)} here); "
                 "lower the batch size"
             )
         return self
+
+    def over_budget(self) -> str | None:
+        """The size field that breaks the interactive budget, or None: "n_hidden" when an evaluation's work
+        (n_bits x n_hidden^2) is over MAX_EVAL_WORK, else "batch_size" when a step's (n_bits x batch_size x
+        n_hidden) is over MAX_STEP_WORK. ``validate`` raises for it; callers can lower it instead."""
+        T, H, B = int(self.n_bits), int(self.n_hidden), int(self.batch_size)
+        if T * H * H > self.MAX_EVAL_WORK:
+            return "n_hidden"
+        if T * B * H > self.MAX_STEP_WORK:
+            return "batch_size"
+        return None
 
     def to_dict(self) -> dict:
         return asdict(self)
