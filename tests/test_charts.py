@@ -38,6 +38,7 @@ from carrylab.charts import (
     state_space_figure,
     weights_figure,
 )
+from carrylab.charts.training import log_ticks
 
 T, H = 6, 4
 # The reference serial adder: (src, (a, b), dst, out); state 0 = carry 0, state 1 = carry 1.
@@ -328,8 +329,66 @@ def test_error_figure_draws_raw_and_smoothed_error_and_accuracy_in_percent():
     np.testing.assert_allclose(accuracy.y, [25.0, 100.0])
     assert accuracy.yaxis == "y2" and raw.yaxis == "y"
     assert fig.layout.yaxis2.title.text == "exhaustive accuracy (%)"
-    assert fig.layout.yaxis2.range[0] == 0 and fig.layout.yaxis2.range[1] >= 100
+    assert fig.layout.yaxis2.range[0] <= 0 and fig.layout.yaxis2.range[1] >= 100
     assert fig.layout.xaxis.title.text == "training step"
+
+
+def _zero_share(axis_range) -> float:
+    """Where 0 sits on an axis, as a share of its height from the bottom."""
+    low, high = axis_range
+    return -low / (high - low)
+
+
+@pytest.mark.parametrize("steps", [0, 5, 300])
+def test_error_figure_zero_lines_of_both_axes_coincide_and_lift_the_accuracy_zero_off_the_x_axis(steps):
+    """The issue measured the error's and the accuracy's zero lines 13 px apart, and the accuracy axis's "0" on top of
+    the x axis's last label at step 0: both zeros at the same height, above the bottom edge."""
+    rng = _rng()
+    error = rng.random(steps) * 0.7 + 0.01
+    fig = error_figure(np.arange(steps), error, eval_steps=np.array([0]), accuracy=np.array([0.0]))
+    left, right = fig.layout.yaxis.range, fig.layout.yaxis2.range
+    assert left is not None and right is not None
+    assert _zero_share(left) == pytest.approx(_zero_share(right), abs=1e-9)
+    # 4 % of a 270-pixel plot is 11 px: half a 16-px tick label sits above the axis line
+    assert _zero_share(right) >= 0.04
+    if steps:  # every raw value inside the plot, and the top not wasted
+        assert left[1] >= error.max() and left[1] <= 1.05 * error.max()
+
+
+def test_error_figure_names_the_solved_step_in_the_legend_not_on_the_plot():
+    steps, error = np.arange(200), np.linspace(1, 0, 200)
+    fig = error_figure(steps, error, solved_step=120, eval_steps=np.array([0, 100]), accuracy=np.array([0.0, 1.0]))
+    assert not any("solved" in text for text in _annotation_texts(fig))  # no label over the curve
+    (line,) = [trace for trace in fig.data if trace.name == "solved at step 120"]
+    assert list(line.x) == [120, 120] and line.yaxis == "y2"
+    assert list(line.y) == list(fig.layout.yaxis2.range)  # the whole height of the plot
+    assert line.showlegend is not False
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.004, 1.3, [0.01, 0.1, 1.0]),
+        (0.012, 0.9, [0.02, 0.05, 0.1, 0.2, 0.5]),
+        (1e-6, 2.0, [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0]),
+        (1.9, 2.4, [1.9, 2.4]),
+        (0.15, 0.9, [0.2, 0.5]),
+    ],
+)
+def test_log_ticks_are_powers_of_ten_with_2_and_5_only_on_short_ranges(low, high, expected):
+    """No small-digit labels ("2" beside "2.2"): hand-picked tick lists for ranges of 2.5, 6.3, 0.1 and 0.8 decades."""
+    np.testing.assert_allclose(log_ticks(low, high), expected, rtol=1e-12)
+
+
+def test_log_error_axis_labels_are_at_least_a_label_height_apart():
+    """On a 270-pixel plot, the closest two labels of a log error axis are >= 16 px (the font size) apart."""
+    for low, high in ((0.004, 1.3), (0.5, 2.3), (1e-7, 3.0), (0.09, 0.11)):
+        error = np.geomspace(high, low, 50)
+        axis = error_figure(np.arange(50), error, log_y=True).layout.yaxis
+        ticks = np.log10(np.asarray(axis.tickvals, dtype=float))
+        pixels_per_decade = 270 / (axis.range[1] - axis.range[0])
+        assert np.diff(ticks).min() * pixels_per_decade >= 16, (low, high, axis.tickvals)
+        assert axis.range[0] <= np.log10(low) and axis.range[1] >= np.log10(high)
 
 
 def test_error_figure_smooths_full_series_before_downsampling():
@@ -366,11 +425,9 @@ def test_error_figure_log_axis_toggle():
 def test_error_figure_solved_marker_iff_solved_step_given():
     steps, error = np.arange(200), np.linspace(1, 0, 200)
     marked = error_figure(steps, error, solved_step=120)
-    assert len(marked.layout.shapes) == 1 and marked.layout.shapes[0].x0 == 120
-    assert "solved at step 120" in _annotation_texts(marked)
+    assert [trace.name for trace in marked.data if "solved" in (trace.name or "")] == ["solved at step 120"]
     unmarked = error_figure(steps, error)
-    assert len(unmarked.layout.shapes) == 0
-    assert not any("solved" in text for text in _annotation_texts(unmarked))
+    assert not any("solved" in (trace.name or "") for trace in unmarked.data)
 
 
 def test_error_figure_empty_shows_message():
@@ -719,3 +776,45 @@ def test_bit_table_rejects_mismatched_lengths_and_non_bits():
         bit_table_columns([1, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0])
     with pytest.raises(ValueError, match="a_bits"):
         bit_table_columns([2, 0], [1, 0], [0, 1], [0, 1], [0.5, 0.5], [0, 1])
+
+
+# ---------------------------------------------------------------- layouts that fit a laptop-wide column
+
+
+def test_automaton_fills_its_plot_both_ways_at_a_half_page_column():
+    """The diagram keeps its proportions; at a 440-px column (half the page at 1280 px with the sidebar open) it
+    must fill >= 90 % of the plot's width and of its height (it filled 40 % of the height before)."""
+    adder = automaton_figure(2, REFERENCE_ADDER)
+    three = automaton_figure(3, [(0, (1, 1), 1, 0), (1, (0, 0), 2, 1), (2, (0, 1), 0, 1)])
+    four = automaton_figure(4, [(s, (1, 1), (s + 1) % 4, 0) for s in range(4)])
+    for fig in (adder, three, four):
+        margin, (x0, x1), (y0, y1) = fig.layout.margin, fig.layout.xaxis.range, fig.layout.yaxis.range
+        plot_w, plot_h = 440 - margin.l - margin.r, fig.layout.height - margin.t - margin.b
+        scale = min(plot_w / (x1 - x0), plot_h / (y1 - y0))  # pixels per data unit, equal on both axes
+        assert scale * (x1 - x0) >= 0.9 * plot_w and scale * (y1 - y0) >= 0.9 * plot_h, fig.layout.title.text
+
+
+def test_state_and_edge_labels_are_no_smaller_than_the_chart_font():
+    fig = automaton_figure(2, REFERENCE_ADDER, state_labels=["s0<br>c=0", "s1<br>c=1"])
+    sizes = [a.font.size for a in fig.layout.annotations if a.text] + [fig.data[-1].textfont.size]
+    assert min(sizes) >= 14 and fig.layout.font.size == 16
+
+
+def test_bit_error_colour_bar_lies_above_the_plot_not_beside_it():
+    """A vertical bar beside the plot took ~100 px of a 440-px column (the plot was 240 px wide): the bar is
+    horizontal, above the plot, so the plot gets the column's width less its margins (>= 70 %)."""
+    fig = bit_error_heatmap(np.array([0, 5, 10]), _rng().random((3, T)))
+    bar, margin = fig.data[0].colorbar, fig.layout.margin
+    assert bar.orientation == "h" and bar.y > 1.0 and bar.yanchor == "bottom"
+    assert 440 - margin.l - margin.r >= 0.7 * 440
+
+
+def test_weights_panels_leave_room_for_the_next_panels_ticks_and_title_at_1024_px():
+    """At 1024 px with the sidebar open the figure is ~536 px wide; its plot (less the margins and the colour bar,
+    ~100 px) is split into three panels. Between two panels go two-digit tick labels (~19 px at 16 px), a rotated
+    y-axis title (~19 px) and their spacing (~15 px): "from unit" ran into its tick labels at 50 px."""
+    fig = weights_figure(np.zeros((2, 32)), np.zeros((32, 32)), np.zeros((32, 1)))
+    margin = fig.layout.margin
+    plot_w = 536 - margin.l - margin.r - 100
+    gap = fig.layout.xaxis2.domain[0] - fig.layout.xaxis.domain[1]
+    assert gap * plot_w >= 55

@@ -23,7 +23,13 @@ _NODE_RADIUS = 0.3  # large enough for a two-line state label ("s0" over "c=0") 
 _LOOP_RADIUS = 0.16
 _PAIR_OFFSET = 0.09  # sideways shift separating the arrows of a two-way pair of states
 _NODE_FILL = "#E8E8E8"
-_EDGE_LABEL_FONT = {"size": 14, "color": DARK_GREY}
+_EDGE_LABEL_FONT = {"size": FONT_SIZE, "color": DARK_GREY}
+# The diagram keeps its proportions (equal axis scales), so a figure taller than the diagram needs at its width is
+# empty space. The height is chosen for a column this wide (half the page at 1280 px with the sidebar open, a third
+# of it in presentation mode): the diagram then fills the plot both ways. No tick labels: narrow side margins.
+WIDTH_HINT = 440
+MARGIN = {"l": 15, "r": 15, "t": 60, "b": 50}
+_HEIGHT_RANGE = (220, 800)
 
 
 def _check_transitions(n_states: int, transitions: Sequence[Transition]) -> list[Transition]:
@@ -156,8 +162,8 @@ def automaton_figure(
     if n_states and initial_state is not None and not 0 <= initial_state < n_states:
         raise ValueError(f"initial_state {initial_state} is outside range({n_states})")
 
-    axis_label = "edge label ab/out: input bits a, b / output bit"
-    spec = layout(title=title, uirevision="automaton_figure", height=min(800, 360 + 70 * max(0, n_states - 2)))
+    axis_label = "ab/out: input bits a, b / output bit"
+    spec = layout(title=title, uirevision="automaton_figure", height=360, margin=MARGIN)
     if n_states == 0:
         spec.update(annotations=[message("No automaton extracted yet")], xaxis=axis_title(axis_label, visible=True))
         return figure([], spec)
@@ -231,7 +237,11 @@ def automaton_figure(
     extent = np.vstack([np.atleast_2d(p) for p in extent_points])
     padding = 0.45
     hidden_axis = {"showgrid": False, "zeroline": False, "showticklabels": False}
+    size = extent.max(axis=0) - extent.min(axis=0) + 2 * padding  # (x, y) in data units
+    plot_height = (WIDTH_HINT - MARGIN["l"] - MARGIN["r"]) * size[1] / size[0]
+    low, high = _HEIGHT_RANGE
     spec.update(
+        height=int(round(min(high, max(low, plot_height + MARGIN["t"] + MARGIN["b"])))),
         annotations=annotations,
         shapes=shapes,
         xaxis=axis_title(axis_label, range=[extent[:, 0].min() - padding, extent[:, 0].max() + padding], **hidden_axis),

@@ -26,12 +26,16 @@ from carrylab.charts.style import (
     hline,
     layout,
     message,
-    vline,
 )
 from carrylab.charts.validate import as_array, check_fraction, check_same_length
 
 # Room above 100 % so markers at exactly 100 % are not cut in half.
 _PERCENT_RANGE = [0, 102]
+# The error chart's two y axes share their zero line: each axis runs from -_BELOW_ZERO to 1 + _ABOVE_TOP times its
+# top (the error's largest value shown, 100 %). The room below zero also lifts the right axis's "0" clear of the x
+# axis's last tick label.
+_BELOW_ZERO, _ABOVE_TOP = 0.05, 0.02
+_ACCURACY_RANGE = [-_BELOW_ZERO * 100.0, (1.0 + _ABOVE_TOP) * 100.0]
 # Series of evaluations are drawn with a marker per evaluation up to this many points, as plain lines beyond. Each
 # marker is an SVG element the browser redraws with every live frame (about 0.1 ms each, 40 ms at 400 evaluations,
 # 20,000 steps at the default interval, and the log keeps up to 4,096); at that density they merge into a thick
@@ -179,7 +183,6 @@ def error_figure(
 
     data: list[dict] = []
     annotations: list[dict] = []
-    shapes: list[dict] = []
     # The axes as make_subplots(specs=[[{"secondary_y": True}]]) lays them out (room on the right for y2's title).
     xaxis = axis_title("training step", anchor="y", domain=[0.0, 0.94])
     yaxis = axis_title("error", anchor="x", domain=[0.0, 1.0], type="log" if log_y else "linear")
@@ -188,11 +191,12 @@ def error_figure(
         anchor="x",
         overlaying="y",
         side="right",
-        range=_PERCENT_RANGE,
+        range=_ACCURACY_RANGE,
         tickmode="linear",
         tick0=0,
         dtick=20,
         showgrid=False,
+        zeroline=False,
     )
     if steps.size:
         raw_x, raw_y = downsample(steps, error, max_points)
@@ -224,11 +228,12 @@ def error_figure(
                 "yaxis": "y",
             }
         )
+        yaxis.update(_log_axis(raw_y) if log_y else _linear_axis(raw_y))
     else:
         annotations.append(message(EMPTY_MESSAGE))
         xaxis["range"] = [0, 100]
         if not log_y:
-            yaxis["range"] = [0, 1]
+            yaxis.update(_linear_axis(np.zeros(0)))
 
     if accuracy is not None or eval_steps is not None:
         if accuracy is None or eval_steps is None:
@@ -255,18 +260,68 @@ def error_figure(
         )
 
     if solved_step is not None:
-        line = {"color": ORANGE, "width": 2, "dash": "dash"}
-        shape, labels = vline(solved_step, line, f"solved at step {solved_step}", bgcolor=LABEL_BACKGROUND)
-        shapes.append(shape)
-        annotations.extend(labels)
+        # A line over the plot's height, named in the legend rather than labelled on the plot, where its label
+        # would cover the curve: a trace on the accuracy axis from its bottom to its top.
+        data.append(
+            {
+                "type": "scatter",
+                "x": np.array([solved_step, solved_step]),
+                "y": np.array(_ACCURACY_RANGE),
+                "mode": "lines",
+                "name": f"solved at step {solved_step:,}",
+                "line": {"color": ORANGE, "width": 2, "dash": "dash"},
+                "cliponaxis": False,
+                "hovertemplate": f"solved at step {solved_step:,}<extra></extra>",
+                "xaxis": "x",
+                "yaxis": "y2",
+            }
+        )
 
     extra = {"annotations": annotations} if annotations else {}
-    if shapes:
-        extra["shapes"] = shapes
     return figure(
         data,
         layout(title=title, uirevision="error_figure", xaxis=xaxis, yaxis=yaxis, yaxis2=yaxis2, **extra),
     )
+
+
+def _linear_axis(error: np.ndarray) -> dict:
+    """The error axis's range: its zero where the accuracy axis has its zero (same share of the height below it)."""
+    finite = error[np.isfinite(error)]
+    top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    return {"range": [-_BELOW_ZERO * top, (1.0 + _ABOVE_TOP) * top], "zeroline": True}
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Tick values for a log axis over [low, high] (both > 0): the powers of ten, with 2 and 5 times them when the
+    range spans at most two decades, every other power beyond eight decades. Plotly's own log ticks add small-digit
+    labels ("2", "5", and "2.2" on short ranges) that run into the decade labels at chart height."""
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    decades = np.log10(high) - np.log10(low)
+    stride = 2 if decades > 8 else 1
+    mantissas = (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
+    ticks = [m * 10.0**e for e in range(first, last + 1, stride) for m in mantissas]
+    inside = [t for t in ticks if low <= t <= high]
+    if len(inside) < 2:  # less than a decade with no 1-2-5 tick in it: its two ends
+        return [low, high]
+    return inside
+
+
+def _log_axis(error: np.ndarray) -> dict:
+    """The error axis on a log scale: a range around the positive values shown and ticks from `log_ticks`."""
+    positive = error[np.isfinite(error) & (error > 0)]
+    if positive.size == 0:
+        return {}
+    low, high = float(positive.min()), float(positive.max())
+    if high <= low * 1.0001:
+        low, high = low / 2.0, high * 2.0
+    pad = 0.03 * (np.log10(high) - np.log10(low))
+    ticks = log_ticks(low, high)
+    return {
+        "range": [np.log10(low) - pad, np.log10(high) + pad],
+        "tickmode": "array",
+        "tickvals": np.array(ticks),
+        "ticktext": [f"{t:.3g}" for t in ticks],
+    }
 
 
 def _scatter(x: np.ndarray, y: np.ndarray, **properties) -> dict:

@@ -47,7 +47,20 @@ def bit_error_heatmap(
         "zmin": 0.0,
         "zmax": 1.0,
         "colorscale": ERROR_RATE_SCALE,
-        "colorbar": {"title": {"text": "error rate", "side": "right"}, "tickformat": ".0%"},
+        # above the plot, not beside it: a vertical colour bar takes ~100 px of a half-width column (the plot was
+        # squeezed to 240 px at 1280 px with the sidebar open)
+        "colorbar": {
+            "title": {"text": "error rate", "side": "top"},
+            "tickformat": ".0%",
+            "tickvals": [0.0, 0.5, 1.0],
+            "orientation": "h",
+            "x": 1.0,
+            "xanchor": "right",
+            "y": 1.09,
+            "yanchor": "bottom",
+            "len": 0.5,
+            "thickness": 12,
+        },
         "hovertemplate": "step %{x}<br>bit %{y}<br>error rate %{z:.1%}<extra></extra>",
     }
     return figure([heatmap], _layout(title, "bit_error_heatmap", eval_steps, "bit position (0 = LSB)", n_bits))

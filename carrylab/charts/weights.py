@@ -18,7 +18,9 @@ _PANELS = (
     ("W_rec", "from unit", "to unit", "W_rec"),  # on a laptop-wide page, where W_out's panel is ~20 px wide
     ("W_out", "unit", "output", "W_out"),
 )
-_PANEL_GAP = 0.14  # horizontal space between the panels (fraction of the plot width): room for a y-axis title
+# Horizontal space between the panels (fraction of the plot width): room for the next panel's tick labels and y-axis
+# title. The narrowest plot the dashboard gives this figure is ~350 px (1024 px, sidebar open), where they need ~60 px.
+_PANEL_GAP = 0.2
 
 
 def weights_figure(
@@ -81,7 +83,7 @@ def weights_figure(
             }
         )
         axes[f"xaxis{suffix}"] = axis_title(
-            col_title, anchor=f"y{suffix}", domain=domain, dtick=tick_step(matrix.shape[1], 8), showgrid=False
+            col_title, anchor=f"y{suffix}", domain=domain, dtick=tick_step(matrix.shape[1], 4), showgrid=False
         )
         axes[f"yaxis{suffix}"] = axis_title(
             row_title,
