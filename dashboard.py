@@ -61,7 +61,7 @@ controls.render_header(session, "RNN Carry Lab")
 controls.render_controls(session)
 st.fragment(live_area, run_every=FRAME_SECONDS if session.running else None)(session, presenting)
 if presenting:
-    presentation.render_story(session, VIEWS)
+    presentation.render_story(session)
 else:
     with sidebar_end:
         files.render(session)

@@ -13,6 +13,9 @@ nothing heavy and the dashboard applies it as the script's very first element.
 - Streamlit cuts a metric's value that does not fit its column with an ellipsis ("99.9…", "step …"). On a laptop
   screen with the sidebar open the four headline metrics are ~120 px wide: their numbers shrink with the window
   and wrap rather than lose their end.
+- The view tabs wrap onto a second (third) row instead of scrolling sideways behind a small arrow: with the sidebar
+  open at 1024 px only 5 of 9 tabs showed, and a view the audience cannot see is a view nobody finds. Wrapping
+  scales with the number of views.
 - Charts side by side in columns wrap below each other when a chart's column would be narrower than 380 px (a
   laptop with the sidebar open; Streamlit's rows already wrap, its columns just have no minimum width): at ~260 px
   their titles, legends and diagrams no longer fit.
@@ -29,6 +32,8 @@ STYLE = """<style>
 [data-testid="stSkeleton"], [data-testid="stSkeleton"] * { animation: none !important; }
 [data-testid="stMetricValue"] { font-size: clamp(1.4rem, 2.7vw, 2.25rem); }
 [data-testid="stColumn"]:has(.js-plotly-plot, [data-testid="stPlotlyChart"]) { min-width: min(100%, 380px); }
+[data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; overflow: visible; row-gap: 0.1rem; }
+[data-testid="stTabsScrollLeft"], [data-testid="stTabsScrollRight"] { display: none !important; }
 [data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricValue"] .stMarkdownEllipsis p,
 [data-testid="stMetricDelta"] .stMarkdownEllipsis, [data-testid="stMetricDelta"] .stMarkdownEllipsis p {
   white-space: normal; overflow-wrap: anywhere; text-overflow: clip;

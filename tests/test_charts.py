@@ -26,6 +26,7 @@ from carrylab.charts import (
     carry_correlation_figure,
     chain_accuracy_figure,
     downsample,
+    enlarged,
     error_figure,
     gradient_flow_heatmap,
     hidden_heatmap_figure,
@@ -818,3 +819,18 @@ def test_weights_panels_leave_room_for_the_next_panels_ticks_and_title_at_1024_p
     plot_w = 536 - margin.l - margin.r - 100
     gap = fig.layout.xaxis2.domain[0] - fig.layout.xaxis.domain[1]
     assert gap * plot_w >= 55
+
+
+def test_enlarged_scales_every_text_once_and_leaves_the_original_alone():
+    """Presentation mode: each explicit font size times 20/16, the figure's font 20; the automaton's edge labels share
+    one font dict, which a naive in-place scaling grew once per label (16 -> 49 px)."""
+    fig = automaton_figure(2, REFERENCE_ADDER)
+    before = fig.to_json()
+    large = enlarged(fig, height=400)
+    assert fig.to_json() == before
+    sizes = [a.font.size for a in large.layout.annotations if a.font.size]
+    assert sizes and set(sizes) == {20}  # 16 * 20 / 16
+    assert large.layout.font.size == 20 and large.layout.height == 400
+    heatmap = hidden_heatmap_figure(np.zeros((4, 3)), tracks={"a": np.array([0, 1, 0, 1.0])})
+    assert enlarged(heatmap).data[0].textfont.size == round(heatmap.data[0].textfont.size * 20 / 16)
+    assert enlarged(heatmap, font_size=12).layout.font.size == 16  # never smaller

@@ -18,7 +18,7 @@ from carrylab.charts.hidden import (
     hidden_heatmap_figure,
     state_space_figure,
 )
-from carrylab.charts.style import CORRECT_COLOUR, EMPTY_MESSAGE, WRONG_COLOUR
+from carrylab.charts.style import CORRECT_COLOUR, EMPTY_MESSAGE, PRESENTATION_FONT_SIZE, WRONG_COLOUR, enlarged
 from carrylab.charts.training import (
     downsample,
     error_figure,
@@ -35,6 +35,7 @@ __all__ = [
     "CAPTIONS",
     "CORRECT_COLOUR",
     "EMPTY_MESSAGE",
+    "PRESENTATION_FONT_SIZE",
     "WRONG_COLOUR",
     "automaton_figure",
     "bit_error_heatmap",
@@ -43,6 +44,7 @@ __all__ = [
     "carry_correlation_figure",
     "chain_accuracy_figure",
     "downsample",
+    "enlarged",
     "error_figure",
     "gradient_flow_heatmap",
     "hidden_heatmap_figure",

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from carrylab.charts.style import (
     CORRECT_COLOUR,
     DIVERGING_SCALE,
+    FONT_SIZE,
     NEUTRAL_GREY,
     ORANGE,
     SEQUENTIAL_SCALE,
@@ -40,6 +41,7 @@ _TRACK_GAP = 0.03  # vertical space between the tracks and the hidden units (fra
 # cost about twice as much. Estimated for the 16 px font (about 9 px a character); a wider font or a chart wider
 # than about 1,800 px still gets its margins grown automatically, as before.
 _COLORBAR_MARGIN = 160
+_MARGIN_TOP_BOTTOM = 150  # the shared layout's top and bottom margins together (style.margins)
 
 
 def _label_margin(unit_labels: np.ndarray, track_names: list[str]) -> int:
@@ -68,6 +70,8 @@ def hidden_heatmap_figure(
     unit_order: Sequence[int] | np.ndarray | None = None,
     highlight_units: Sequence[int] = (),
     title: str = "Hidden state while adding one example",
+    height: int | None = None,
+    font_size: int = FONT_SIZE,
 ) -> go.Figure:
     """Hidden units (rows) x bits (columns) for one example, with aligned input/output tracks above.
 
@@ -78,6 +82,8 @@ def hidden_heatmap_figure(
     unit_order: permutation of range(H); row i (from the top) shows unit unit_order[i] and keeps
         that unit's original number in its label.
     highlight_units: units whose labels get a star and whose rows are outlined.
+    height: the figure's height in pixels (default: about 26 per row, every row labelled); when rows get less than
+        1.3 label heights each, only every k-th unit is labelled. font_size: of every text (cell text 2 px less).
     """
     if cell not in _CELL_RANGES:
         raise ValueError(f"cell must be one of {sorted(_CELL_RANGES)}, got {cell!r}")
@@ -110,6 +116,9 @@ def hidden_heatmap_figure(
         # Two rows sharing x, laid out as make_subplots(rows=2, shared_xaxes=True, vertical_spacing=_TRACK_GAP,
         # row_heights=[track_share, 1 - track_share]) does it: tracks on top, hidden units below.
         track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_units)))
+        if height is not None:  # a given height: each track row still fits its cell text
+            plot_px = height - _MARGIN_TOP_BOTTOM
+            track_share = min(0.45, max(track_share, n_tracks * 1.4 * font_size / plot_px))
         usable = 1.0 - _TRACK_GAP
         total = float(track_share + (1 - track_share))
         top_height, main_height = usable * (track_share / total), usable * ((1 - track_share) / total)
@@ -131,7 +140,7 @@ def hidden_heatmap_figure(
                 "showscale": False,
                 "text": np.vstack([_track_text(row) for row in track_rows]),
                 "texttemplate": "%{text}",
-                "textfont": {"size": 14},
+                "textfont": {"size": font_size - 2},
                 "xgap": 1,
                 "ygap": 1,
                 "hovertemplate": "%{y}<br>bit %{x}<br>value %{z:.3f}<extra></extra>",
@@ -185,9 +194,20 @@ def hidden_heatmap_figure(
     ]
     if outlines:
         axes["shapes"] = outlines
-    height = max(320, 150 + 26 * (n_units + n_tracks))
-    axes["margin"] = margins(left=_label_margin(labels, track_names), right=_COLORBAR_MARGIN)
-    return figure(data, layout(title=title, uirevision="hidden_heatmap_figure", height=height, **axes))
+    natural = max(320, 150 + 26 * (n_units + n_tracks))
+    height = natural if height is None else int(height)
+    scale = font_size / FONT_SIZE
+    axes["margin"] = margins(left=round(_label_margin(labels, track_names) * scale), right=_COLORBAR_MARGIN)
+    plot_height = height - axes["margin"]["t"] - axes["margin"]["b"]
+    pitch = plot_height * (main_domain[1] - main_domain[0]) / max(n_units, 1)  # pixels per unit row
+    every = max(1, int(np.ceil(1.3 * font_size / pitch)))
+    if every > 1:  # too many rows to label each one legibly: every k-th, from the top
+        unit_axis = "yaxis2" if n_tracks else "yaxis"
+        axes[unit_axis].update(tickmode="linear", tick0=0, dtick=every)
+    spec = layout(title=title, uirevision="hidden_heatmap_figure", height=height, **axes)
+    if font_size != FONT_SIZE:
+        spec["font"] = {"size": font_size}
+    return figure(data, spec)
 
 
 def carry_correlation_figure(

@@ -34,6 +34,7 @@ DARK_GREY = "#333333"
 TEMPLATE = "plotly_white"
 FONT_SIZE = 16  # >= 14 so that every label is readable on a projector
 HOVER_FONT_SIZE = 14
+PRESENTATION_FONT_SIZE = 20  # presentation mode (a projector, read from the back of a room)
 
 
 def _resolved_colorscale(name: str) -> list[list]:
@@ -153,6 +154,29 @@ def vline(x: float, line: dict, text: str | None = None, *, bgcolor: str | None 
     if bgcolor is not None:
         label["bgcolor"] = bgcolor
     return shape, [label]
+
+
+def enlarged(fig: go.Figure, *, height: int | None = None, font_size: int = PRESENTATION_FONT_SIZE) -> go.Figure:
+    """A copy of the figure for presentation mode: every text larger by font_size / FONT_SIZE, the ones given their
+    own size (cell text, edge and panel labels) as well as those that follow the figure's font; optionally a new
+    height. Never smaller: a factor below 1 leaves the sizes as they are. The figure given is left as it is (its
+    dicts may be shared with other figures and module constants: figures are built without copying them)."""
+    factor = max(1.0, font_size / FONT_SIZE)
+    spec = fig.to_dict()  # a deep copy
+    spec_layout = spec.setdefault("layout", {})
+    spec_layout["font"] = {**spec_layout.get("font", {}), "size": round(FONT_SIZE * factor)}
+    if height is not None:
+        spec_layout["height"] = height
+    # new font dicts: deepcopy keeps one dict shared by several annotations shared, and it would be scaled each time
+    for annotation in spec_layout.get("annotations", []):
+        font = annotation.get("font", {})
+        if font.get("size"):
+            annotation["font"] = {**font, "size": round(font["size"] * factor)}
+    for trace in spec["data"]:
+        font = trace.get("textfont", {})
+        if isinstance(font.get("size"), int | float):
+            trace["textfont"] = {**font, "size": round(font["size"] * factor)}
+    return figure(spec["data"], spec_layout)
 
 
 def discrete_colorscale(colours: list[str]) -> list[list]:

@@ -16,16 +16,20 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from carrylab.analysis import CarryAnalysis, probe_trace, resolve_probe
-from carrylab.charts import CAPTIONS, carry_correlation_figure, hidden_heatmap_figure, probe_accuracy_figure
+from carrylab.charts import CAPTIONS, carry_correlation_figure, enlarged, hidden_heatmap_figure, probe_accuracy_figure
 from carrylab.formatting import percent
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
 
+PRESENTATION_CHART_HEIGHT = 400  # at most, in presentation mode: a section with its charts fits a 720-pixel screen
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
-def show_chart(fig: go.Figure, key: str, caption: str | None = None) -> None:
-    """Draw a figure full width under a unique key, with its one-line caption below."""
+def show_chart(fig: go.Figure, key: str, caption: str | None = None, *, large: bool = False) -> None:
+    """Draw a figure full width under a unique key, with its one-line caption below; large: presentation mode's
+    larger text (`charts.enlarged`)."""
+    if large:
+        fig = enlarged(fig, height=min(fig.layout.height or PRESENTATION_CHART_HEIGHT, PRESENTATION_CHART_HEIGHT))
     st.plotly_chart(fig, key=key, width="stretch", config=PLOTLY_CONFIG, theme=None)
     if caption:
         st.caption(caption)
@@ -45,8 +49,9 @@ def sample_note(analysis: CarryAnalysis) -> str:
     )
 
 
-def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None) -> None:
-    """probe: (a, b) or (a, b, op) for the heatmap; None or an unusable probe: a long-carry-chain example."""
+def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None, presentation: bool = False) -> None:
+    """probe: (a, b) or (a, b, op) for the heatmap; None or an unusable probe: a long-carry-chain example.
+    presentation: larger chart text, and no heatmap (the story's probe, just above it, shows the same example)."""
     st.subheader("Carry in the units")
     task = trainer.task
     if not analysis.has_carry:
@@ -59,10 +64,12 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None) -> None:
         left, right = st.columns(2)
         with left:
             fig = carry_correlation_figure(analysis.carry_corr, best_units=analysis.carry_units)
-            show_chart(fig, "carry_corr_chart", CAPTIONS["carry_correlation_figure"])
+            show_chart(fig, "carry_corr_chart", CAPTIONS["carry_correlation_figure"], large=presentation)
         with right:
-            _probe_history(trainer)
+            _probe_history(trainer, large=presentation)
         st.caption(sample_note(analysis))
+    if presentation:
+        return
 
     a, b, op, note = resolve_probe(task, probe)
     if note:
@@ -123,11 +130,11 @@ def _headline(analysis: CarryAnalysis) -> None:
         )
 
 
-def _probe_history(trainer: Trainer) -> None:
+def _probe_history(trainer: Trainer, *, large: bool = False) -> None:
     steps = trainer.evals.array("step")
     probe = trainer.evals.array("probe_accuracy")
     if probe.size == 0 or probe.shape != steps.shape:
         st.info("The probe accuracy over training appears here once the trainer logs it at each evaluation.")
         return
     fig = probe_accuracy_figure(steps, probe, accuracy=trainer.evals.array("accuracy"))
-    show_chart(fig, "probe_acc_chart", CAPTIONS["probe_accuracy_figure"])
+    show_chart(fig, "probe_acc_chart", CAPTIONS["probe_accuracy_figure"], large=large)

@@ -38,6 +38,10 @@ from carrylab.views import escape_markdown, presets
 from rnn_core.tasks import SYMBOLS
 
 PROGRESS_AFTER_SECONDS = 0.4  # a "Train N steps" run shows a progress bar once it has taken this long
+# Play and Pause share one width, so the controls right of the button stay put when it flips (Pause is wider).
+PLAY_BUTTON_WIDTH = 124
+# Presentation mode's "Settings" popover: the few settings a demo changes in front of an audience.
+PRESENTATION_SETTINGS = ("eta", "n_hidden", "seed", "steps_per_click")
 # Number-input display per float setting: (printf format, +/- step).
 _FLOAT_INPUT = {"eta": ("%g", 0.01), "momentum": ("%.3f", 0.01), "clip": ("%g", 0.5)}
 _SLIDERS = {"smoothing": 0.01}
@@ -208,6 +212,7 @@ def render_controls(session: Session) -> None:
         key="play",
         type="primary",
         icon=":material/pause:" if session.running else ":material/play_arrow:",
+        width=PLAY_BUTTON_WIDTH,
         # Not a toggle: the browser can deliver one click twice (with a timer's fragment rerun and with the
         # click's own rerun), so the button carries the action its label shows, which is idempotent.
         on_click=session.pause if session.running else session.start,
@@ -257,12 +262,28 @@ def _train_with_progress(session: Session, n_steps: int, until_solved: bool) -> 
 
 
 def render_header(session: Session, title: str) -> None:
-    """The page title with the presentation-mode toggle on its right, and the one-line task description."""
+    """The page title with the presentation-mode toggle on its right (and, in presentation mode, the settings
+    popover), and the one-line task description."""
     row = st.container(horizontal=True, vertical_alignment="center")
     row.title(title, width="stretch")
+    if session.settings["presentation"]:
+        render_presentation_settings(session, row)
     setting_widget(SETTINGS["presentation"], session, container=row)
     read_widgets(session, ("presentation",))
     st.caption(operator_caption(session))
+
+
+def render_presentation_settings(session: Session, row) -> None:
+    """Presentation mode's "Settings" popover in `row`: the preset and the few settings a demo changes (learning
+    rate, hidden units, seed, steps per click), applied as in the sidebar, without leaving presentation mode."""
+    with row.popover("Settings", icon=":material/tune:", key="presentation_settings"):
+        top = st.container()
+        for name in PRESENTATION_SETTINGS:
+            setting_widget(SETTINGS[name], session)
+        read_widgets(session, PRESENTATION_SETTINGS)
+        st.caption("Everything else: turn presentation mode off (the sidebar).")
+        with top:  # drawn last, as in the sidebar: it names the configuration the widgets have just produced
+            presets.render(session)
 
 
 def operator_caption(session: Session) -> str:

@@ -35,8 +35,8 @@ def cached_curve(trainer: Trainer) -> LengthCurve | None:
     return None
 
 
-def render(trainer: Trainer, *, live: bool = False) -> None:
-    """live: training is playing (the curve is then recomputed only on the button)."""
+def render(trainer: Trainer, *, live: bool = False, presentation: bool = False) -> None:
+    """live: training is playing (the curve is then recomputed only on the button); presentation: larger text."""
     st.subheader("Longer numbers")
     curve = cached_curve(trainer)
     widths = f"{min(LENGTH_WIDTHS)}–{max(LENGTH_WIDTHS)}"
@@ -54,7 +54,7 @@ def render(trainer: Trainer, *, live: bool = False) -> None:
     else:
         st.markdown(f"**{curve.summary()}**")
     fig = length_generalisation_figure(curve.widths, curve.random, curve.chain, train_width=curve.train_width)
-    show_chart(fig, "length_chart", CAPTIONS["length_generalisation_figure"])
+    show_chart(fig, "length_chart", CAPTIONS["length_generalisation_figure"], large=presentation)
     explain(
         f"The same weights, run on {widths}-bit numbers: the accuracy on random pairs (every pair for small "
         "widths, 1,000 random pairs otherwise) and on the carry-chain cases, such as (2^k - 1) + 1, whose carry "

@@ -19,18 +19,63 @@ from rnn_core.train import Trainer
 _REFERENCE_LABELS = ["s0<br>c=0", "s1<br>c=1"]  # c: the carry (the borrow for subtraction)
 
 
-def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
+def render(trainer: Trainer, analysis: CarryAnalysis, *, presentation: bool = False) -> None:
+    """presentation: the verdict first, then the state space and the two machines side by side (one screen), with
+    larger text."""
     st.subheader("The learned machine")
+    if presentation:
+        verdict_slot = st.container()
+        pca_slot, learned, reference = st.columns(3, gap="medium")
+    else:
+        pca_slot, verdict_slot = st.container(), st.container()
+        learned, reference = st.columns(2)
+    with pca_slot:
+        _state_space(analysis, presentation)
+    with verdict_slot:
+        _verdict(analysis)
+    if analysis.automaton is None:
+        _explain()
+        return
+    m = analysis.automaton
+    with learned:
+        fig = automaton_figure(
+            m.n_states,
+            m.transitions,
+            state_labels=analysis.state_labels(),
+            initial_state=m.start,
+            title=f"Learned: {m.n_states} state{'s' if m.n_states != 1 else ''}"
+            + ("" if presentation else f", {percent(m.consistency, 0, space=False)} consistent"),
+        )
+        show_chart(fig, "automaton_chart", CAPTIONS["automaton_figure"], large=presentation)
+    with reference:
+        ref = analysis.reference
+        fig = automaton_figure(
+            ref.n_states,
+            ref.transitions,
+            state_labels=_REFERENCE_LABELS,
+            initial_state=ref.start,
+            title="True adder" if presentation else f"True: the {analysis.reference_name}",
+        )
+        caption = "c=0 / c=1: the carry (the borrow, for sub) a state holds."
+        show_chart(fig, "reference_automaton_chart", caption, large=presentation)
+    _explain()
+
+
+def _state_space(analysis: CarryAnalysis, large: bool) -> None:
     fig = state_space_figure(
         analysis.pca_points,
         analysis.pca_carry,
         cluster=analysis.pca_cluster,
         explained_variance=analysis.explained_variance,
-        title=f"Hidden states after each bit (step {analysis.step:,})",  # the axes name the principal components
+        # the axes name the principal components
+        title=f"Hidden states{'' if large else ' after each bit'} (step {analysis.step:,})",
     )
-    show_chart(fig, "state_space_chart", CAPTIONS["state_space_figure"])
-    st.caption(sample_note(analysis) + " At most 4,000 points are drawn.")
+    show_chart(fig, "state_space_chart", CAPTIONS["state_space_figure"], large=large)
+    if not large:  # presentation mode: the section fits one screen
+        st.caption(sample_note(analysis) + " At most 4,000 points are drawn.")
 
+
+def _verdict(analysis: CarryAnalysis) -> None:
     if analysis.automaton is None:
         if analysis.op == "mixed":
             st.info(
@@ -43,30 +88,10 @@ def render(trainer: Trainer, analysis: CarryAnalysis) -> None:
                 "a 1-state machine computes it."
             )
     else:
-        verdict = analysis.automaton_verdict
-        (st.success if analysis.equivalent else st.warning)(verdict)
-        learned, reference = st.columns(2)
-        m = analysis.automaton
-        with learned:
-            fig = automaton_figure(
-                m.n_states,
-                m.transitions,
-                state_labels=analysis.state_labels(),
-                initial_state=m.start,
-                title=f"Learned: {m.n_states} state{'s' if m.n_states != 1 else ''}, "
-                f"{percent(m.consistency, 0, space=False)} consistent",
-            )
-            show_chart(fig, "automaton_chart", CAPTIONS["automaton_figure"])
-        with reference:
-            ref = analysis.reference
-            fig = automaton_figure(
-                ref.n_states,
-                ref.transitions,
-                state_labels=_REFERENCE_LABELS,
-                initial_state=ref.start,
-                title=f"True: the {analysis.reference_name}",
-            )
-            show_chart(fig, "reference_automaton_chart", "c=0 / c=1: the carry (the borrow, for sub) a state holds.")
+        (st.success if analysis.equivalent else st.warning)(analysis.automaton_verdict)
+
+
+def _explain() -> None:
     explain(
         "**Top**: every hidden state (after each bit of each sampled example) projected onto the two directions "
         "in which the states vary most; colour = the true carry at that point, marker = the k-means cluster the "

@@ -23,7 +23,7 @@ from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, 
 from carrylab.views import escape_markdown
 from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
-from carrylab.views.training import PLOTLY_CONFIG, enlarge, presenting
+from carrylab.views.training import PLOTLY_CONFIG, presenting
 
 TABLE_EXPLANATION = (
     "**What is drawn**: the net adding one example, one row per time step. The numbers are fed in least "
@@ -48,11 +48,9 @@ HEATMAP_EXPLANATION = (
     "input bits; the output is y_t = sigmoid(h_t W_out + b_out). The same weights are used at every step, and "
     "h_(t-1) is the only way anything about earlier bits reaches step t, so the carry must live there."
 )
-# Presentation mode: a small net's heatmap grows by this factor up to about one 720-pixel screen; a large net's
-# (32 units: 1,140 pixels) is already taller than the screen and keeps its height.
-PRESENTATION_HEATMAP_GROWTH = 1.3
-PRESENTATION_HEATMAP_MAX = 700
-PRESENTATION_HEATMAP_FONT_SIZE = 18
+# Presentation mode: the heatmap stands beside the bit table, both on one 720-pixel screen under the section's
+# heading; its height is at most this (a 32-unit net's natural height is 1,140 px: then every other unit is labelled).
+PRESENTATION_HEATMAP_MAX = 580
 
 
 def result_line(result: ProbeResult, n_bits: int) -> str:
@@ -80,7 +78,8 @@ def _operands(session: Session) -> tuple[int, int, str] | None:
     return None if errors else (values[0], values[1], op)
 
 
-def _heatmap(session: Session, result: ProbeResult, order):
+def _heatmap(session: Session, result: ProbeResult, order, **size):
+    """size: height and font_size for hidden_heatmap_figure (presentation mode)."""
     return charts.hidden_heatmap_figure(
         result.hidden,
         tracks={
@@ -95,6 +94,7 @@ def _heatmap(session: Session, result: ProbeResult, order):
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
         title=f"Hidden state while computing {result.a} {result.symbol} {result.b}",
+        **size,
     )
 
 
@@ -106,20 +106,35 @@ def _probe_and_heatmap(session: Session, a: int, b: int, op: str):
     large = presenting(session)
 
     def build():
-        figure = _heatmap(session, result, order)
         if not large:
-            return figure
-        natural = int(figure.layout.height)  # about 26 pixels per row: enough for a label at font size 18
-        height = max(natural, min(int(natural * PRESENTATION_HEATMAP_GROWTH), PRESENTATION_HEATMAP_MAX))
-        return enlarge(figure, height, font_size=PRESENTATION_HEATMAP_FONT_SIZE)
+            return _heatmap(session, result, order)
+        return _heatmap(
+            session, result, order, height=PRESENTATION_HEATMAP_MAX, font_size=charts.PRESENTATION_FONT_SIZE
+        )
 
     figure = session.cached(f"hidden_heatmap:{a}:{b}:{op}:{order_key}:{large}", build)
     return result, order, figure
 
 
 def render(session: Session) -> None:
-    """Operand inputs, result line, bit table and hidden-state heatmap (key `hidden_heatmap`)."""
+    """Operand inputs, result line, bit table and hidden-state heatmap (key `hidden_heatmap`). In presentation mode
+    the heatmap stands to the right of the inputs and the table, so that the two are on screen together."""
     st.subheader("Probe an example")
+    if presenting(session):
+        left, right = st.columns([5, 7], gap="medium")
+        with left:
+            shown = _inputs_and_table(session)
+        with right:
+            if shown is not None:
+                _heatmap_chart(session, *shown)
+        return
+    shown = _inputs_and_table(session)
+    if shown is not None:
+        _heatmap_chart(session, *shown)
+
+
+def _inputs_and_table(session: Session):
+    """Operand inputs, result line and bit table; returns (figure, order) for the heatmap, None for bad operands."""
     mixed = session.settings["operator"] == "mixed"
     cols = st.columns([1, 1, 1, 2] if mixed else [1, 1, 2], vertical_alignment="bottom")
     op, n_bits = probe_operator(session.settings), int(session.settings["n_bits"])
@@ -150,7 +165,12 @@ def render(session: Session) -> None:
         "One row per time step, least significant bit first. The carry into bit t is what the hidden state "
         "after bit t - 1 has to remember."
     )
-    explain(TABLE_EXPLANATION)
+    # presentation mode: one explanation for the table and the heatmap (beside it), so the two fit one screen
+    explain(TABLE_EXPLANATION + ("\n\n**The heatmap**: " + HEATMAP_EXPLANATION if presenting(session) else ""))
+    return figure, order
+
+
+def _heatmap_chart(session: Session, figure, order) -> None:
     if session.settings["order_units"] and order is None:
         st.info(
             f"{escape_markdown(session.settings['operator'])} has no carry for a unit to track, so the units stay "
@@ -159,4 +179,5 @@ def render(session: Session) -> None:
     live_chart(figure, key="hidden_heatmap", live=session.running, config=PLOTLY_CONFIG)
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
-    explain(HEATMAP_EXPLANATION)
+    if not presenting(session):
+        explain(HEATMAP_EXPLANATION)

@@ -23,9 +23,7 @@ from carrylab.views.controls import read_widgets, setting_widget
 # Plotly toolbar: keep zoom/pan/reset and the PNG export; no logo, no editing.
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 ERROR_HEIGHT = 420
-# Presentation mode (a projector, read from the back of a room): taller charts, larger chart fonts.
-PRESENTATION_ERROR_HEIGHT = 430
-PRESENTATION_FONT_SIZE = 20
+PRESENTATION_ERROR_HEIGHT = 380  # presentation mode: with the title, controls and numbers, one 720-pixel screen
 
 
 def _decimals(text: str) -> int:
@@ -89,11 +87,6 @@ def presenting(session: Session) -> bool:
     return bool(session.settings["presentation"])
 
 
-def enlarge(figure, height: int, font_size: int = PRESENTATION_FONT_SIZE):
-    """A figure for presentation mode: taller, larger fonts (on the caller's own copy)."""
-    return figure.update_layout(height=height, font={"size": font_size})
-
-
 def _error_figure(session: Session, smoothing: float, log_y: bool, presentation: bool):
     trainer = session.trainer
     steps, error = trainer.steps_log.arrays()
@@ -107,7 +100,9 @@ def _error_figure(session: Session, smoothing: float, log_y: bool, presentation:
         solved_step=trainer.solved_at_step,
         max_points=1000,  # per line; more than one point per pixel of a laptop-wide chart
     )
-    return enlarge(figure, PRESENTATION_ERROR_HEIGHT) if presentation else figure.update_layout(height=ERROR_HEIGHT)
+    if presentation:
+        return charts.enlarged(figure, height=PRESENTATION_ERROR_HEIGHT)
+    return figure.update_layout(height=ERROR_HEIGHT)
 
 
 def explanation(session: Session) -> str:
