@@ -410,6 +410,15 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def over_floor(medians: dict) -> dict:
+    """The dashboard's first render (to charts drawn, and to no placeholder left: a usable page) as a multiple of the
+    bare page with two Plotly charts, measured in the same run (empty when --floor was not given)."""
+    if "now" not in medians or "minimal_2plotly" not in medians:
+        return {}
+    now, floor = medians["now"], medians["minimal_2plotly"]
+    return {key: now[key] / floor[key] for key in ("first_render_s", "complete_s") if key in now and key in floor}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7, help="AppTest rounds")
@@ -450,6 +459,9 @@ def main(argv=None) -> int:
             result["browser"] = bench_browser(a.trials, a.play_seconds, trees, a.profile)
             for name, row in result["browser"]["median"].items():
                 print(f"  median {name:<8} " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
+            result["browser"]["over_floor"] = over_floor(result["browser"]["median"])
+            for key, ratio in result["browser"]["over_floor"].items():
+                print(f"  now / minimal_2plotly, {key}: {ratio:.2f}")
     result["load_average_end"] = os.getloadavg()[0]
     print(f"load average {result['load_average_end']:.2f} at the end")
     if a.json:

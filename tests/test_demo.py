@@ -431,7 +431,7 @@ def test_presentation_mode_hides_the_settings_and_keeps_the_controls(dashboard_a
     dashboard_app.query_params.update({"presentation": "1", "n_hidden": "12"})
     at = run(dashboard_app)
     widget_keys = {w.key for kind in ("number_input", "selectbox", "file_uploader") for w in at.get(kind)}
-    assert "n_hidden" not in widget_keys and "preset" not in widget_keys and "upload_checkpoint" not in widget_keys
+    assert "upload_checkpoint" not in widget_keys and "batch_size" not in widget_keys and "optimizer" not in widget_keys
     assert not at.sidebar.children or all(not c.children for c in at.sidebar.children.values())
     assert {"step", "train", "play", "reset"} <= {b.key for b in at.button}
     assert at.select_slider(key="demo_speed").value == 20
@@ -439,6 +439,7 @@ def test_presentation_mode_hides_the_settings_and_keeps_the_controls(dashboard_a
     assert len(at.tabs) == 0
     charts = chart_keys(at)
     assert {"error_chart", "hidden_heatmap", "carry_corr_chart", "state_space_chart", "length_chart"} <= charts
+    assert "carry_hidden_chart" not in charts  # the 32-row heatmap once (the probe's), not twice
     assert any("stSidebar" in el.proto.body for el in at.get("html"))  # the CSS that hides the sidebar
 
     run(at.button(key="step").click())
@@ -455,7 +456,27 @@ def test_presentation_toggle_goes_into_the_url_as_1(dashboard_app):
     at = run(dashboard_app)
     run(at.toggle(key="presentation").set_value(True))
     assert at.query_params["presentation"] == "1"
-    assert "n_hidden" not in {w.key for w in at.number_input}
+    assert "batch_size" not in {w.key for w in at.number_input}
+
+
+def test_presentation_settings_change_the_learning_rate_hidden_units_seed_and_preset_in_place(dashboard_app):
+    """Item 10: the few settings a demo changes sit in a popover next to the title, and act as in the sidebar."""
+    dashboard_app.query_params.update({"presentation": "1"})
+    at = run(dashboard_app)
+    (popover,) = [p for p in at.get("popover") if p.proto.popover.label == "Settings"]
+    inside = {w.key for kind in ("number_input", "selectbox") for w in popover.get(kind)}
+    assert {"preset", "eta", "n_hidden", "seed", "steps_per_click"} <= inside
+    run(at.number_input(key="eta").set_value(0.5))
+    assert session_of(at).trainer.config.eta == 0.5 and at.toggle(key="presentation").value is True
+    run(at.button(key="step").click())
+    run(at.number_input(key="n_hidden").set_value(8))
+    session = session_of(at)
+    assert session.trainer.model.params["W_rec"].shape == (8, 8) and session.trainer.step == 0  # a new model
+    assert session.settings["eta"] == 0.5 and at.query_params["n_hidden"] == "8"
+    run(at.selectbox(key="preset").set_value("tiny"))
+    session = session_of(at)
+    assert session.settings["preset"] == "tiny" and session.trainer.config == PRESETS["tiny"].config
+    assert at.toggle(key="presentation").value is True
 
 
 def test_presentation_mode_plays_the_live_part_only(dashboard_app):

@@ -118,7 +118,7 @@ def hidden_heatmap_figure(
         track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_units)))
         if height is not None:  # a given height: each track row still fits its cell text
             plot_px = height - _MARGIN_TOP_BOTTOM
-            track_share = min(0.45, max(track_share, n_tracks * 1.4 * font_size / plot_px))
+            track_share = min(0.45, max(track_share, n_tracks * 1.5 * font_size / (plot_px * (1 - _TRACK_GAP))))
         usable = 1.0 - _TRACK_GAP
         total = float(track_share + (1 - track_share))
         top_height, main_height = usable * (track_share / total), usable * ((1 - track_share) / total)
