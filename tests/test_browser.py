@@ -212,8 +212,55 @@ def test_a_shared_link_restores_its_settings(page, streamlit_server):
     assert page.console_errors == []
 
 
-def test_presentation_mode_fits_a_1280x720_projector(chromium, streamlit_server):
-    """The first screen of presentation mode holds the controls, the numbers and the error curve; no sidebar."""
+# Sizes of text as drawn (font-size of the element holding the text), and the caption's colour and opacity.
+TEXT_SIZES = """() => {
+  const vis = (sel) => [...document.querySelectorAll(sel)].filter(e => e.offsetParent !== null);
+  const px = (e) => parseFloat(getComputedStyle(e).fontSize);
+  const svgMin = (key) => { const sizes = vis(`.st-key-${key} .main-svg text`).filter(t => t.textContent.trim())
+      .map(t => parseFloat(t.style.fontSize || getComputedStyle(t).fontSize));
+    return sizes.length ? Math.min(...sizes) : null; };
+  const caption = vis('[data-testid="stMain"] [data-testid="stCaptionContainer"] p')[0];
+  let opacity = 1;
+  for (let e = caption; e; e = e.parentElement) opacity *= parseFloat(getComputedStyle(e).opacity);
+  return {metric: Math.min(...vis('[data-testid="stMetricValue"] p').map(px)),
+          table: Math.min(...vis('.carrylab-bit-table td').map(px)),
+          heatmap: svgMin('hidden_heatmap'), automaton: svgMin('automaton_chart'),
+          caption_colour: getComputedStyle(caption).color, caption_opacity: opacity};
+}"""
+BOX = """(key) => { const e = document.querySelector('.st-key-' + key); if (!e) return null;
+  const b = e.getBoundingClientRect(); return {y: b.y, height: b.height, bottom: b.bottom}; }"""
+SCROLL_TO = """(key) => { const main = document.querySelector('[data-testid="stMain"]');
+  main.scrollTo(0, document.querySelector('.st-key-' + key).getBoundingClientRect().y + main.scrollTop); }"""
+STORY = ("story_training", "story_probe", "story_carry", "story_machine", "story_length")
+
+
+def _rgb(text: str) -> tuple[float, ...]:
+    return tuple(int(v) / 255 for v in text[text.index("(") + 1 : text.index(")")].split(",")[:3])
+
+
+def _sizes_after_training(chromium, url: str, width: int, height: int, tab: str | None = None) -> dict:
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(url, timeout=TIMEOUT_MS)
+        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+        page.locator(".st-key-train button").first.click()
+        page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
+        wait_idle(page)
+        sizes = page.evaluate(TEXT_SIZES)
+        if tab:
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_selector(".st-key-automaton_chart .main-svg", timeout=TIMEOUT_MS)
+            sizes["automaton"] = page.evaluate(TEXT_SIZES)["automaton"]
+        return sizes
+    finally:
+        context.close()
+
+
+def test_presentation_mode_tells_the_story_in_one_screen_sections_at_1280x720(chromium, streamlit_server):
+    """Issue 13, item 9: ~6,900 px (ten screens) and the 32-row heatmap twice before. Now five sections, each at most
+    one 720-px screen; the probe's table and heatmap on screen together; the first screen holds the controls, the
+    numbers and the whole error chart; no sidebar."""
     context = chromium.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     errors = []
@@ -225,25 +272,142 @@ def test_presentation_mode_fits_a_1280x720_projector(chromium, streamlit_server)
         wait_idle(page)
         sidebar = page.locator('[data-testid="stSidebar"]')
         assert sidebar.count() == 0 or not sidebar.first.is_visible()
-        assert page.locator(".st-key-n_hidden").count() == 0  # no settings widgets at all
+        assert page.locator(".st-key-batch_size").count() == 0  # the settings a demo does not change are gone
 
         page.locator(".st-key-train button").first.click()
         page.wait_for_function(STEP_IS, arg="1,000", timeout=TIMEOUT_MS)
         wait_idle(page)
-        for key in ("step", "train", "play", "reset", "demo_speed", "presentation"):
+        for key in ("step", "train", "play", "reset", "demo_speed", "presentation", "presentation_settings"):
             box = page.locator(f".st-key-{key}").first.bounding_box()
             assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 720, (key, box)
-        chart = page.locator(".st-key-error_chart").first.bounding_box()
-        assert chart is not None and chart["y"] + 0.9 * chart["height"] <= 720, chart  # most of the curve shows
+        chart = page.evaluate(BOX, "error_chart")
+        assert chart["bottom"] <= 720, chart  # the whole curve on the first screen
         assert page.locator('[data-testid="stException"]').count() == 0
         page.mouse.move(5, 5)  # no hover tooltip in the picture
         page.wait_for_timeout(500)
         PRESENTATION_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(PRESENTATION_SCREENSHOT))  # the first screen, as the audience sees it
         assert PRESENTATION_SCREENSHOT.stat().st_size > 20_000
+
+        heights = {key: page.evaluate(BOX, key)["height"] for key in STORY}
+        assert all(h <= 720 for h in heights.values()), heights
+        total = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        assert total <= 5.5 * 720, total
+        assert page.locator(".st-key-carry_hidden_chart").count() == 0  # the state heatmap once, not twice
+
+        page.evaluate(SCROLL_TO, "story_probe")
+        page.wait_for_timeout(300)
+        table = page.locator(".carrylab-bit-table").first.bounding_box()
+        heatmap = page.evaluate(BOX, "hidden_heatmap")
+        assert table["y"] >= 0 and table["y"] + table["height"] <= 720, table
+        assert heatmap["y"] >= 0 and heatmap["bottom"] <= 720, heatmap
         assert errors == []
     finally:
         context.close()
+
+
+def test_presentation_text_is_never_smaller_than_normal_mode_and_captions_reach_7_to_1(chromium, streamlit_server):
+    """Issue 13, item 8: the headline numbers were 34.6 px against 37.8 px in normal mode (1400 px), the bit table 14.9
+    px, heatmap and state-machine labels 14 px, captions #757575 (4.6:1). Measured as drawn in both modes."""
+    from test_presentation import contrast
+
+    normal = _sizes_after_training(chromium, streamlit_server.url, 1400, 900, tab="Learned machine")
+    large = _sizes_after_training(chromium, f"{streamlit_server.url}/?presentation=1", 1280, 720)
+    for name in ("metric", "table", "heatmap", "automaton"):
+        assert large[name] >= normal[name], (name, large[name], normal[name])
+    assert large["metric"] >= 37.8 and large["table"] > 14.9 and large["heatmap"] > 14 and large["automaton"] > 14
+    seen = tuple(large["caption_opacity"] * c + (1 - large["caption_opacity"]) for c in _rgb(large["caption_colour"]))
+    assert contrast(seen, (1.0, 1.0, 1.0)) >= 7.0, large
+
+
+PLAY_ROW = """() => { const box = (k) => document.querySelector('.st-key-' + k).getBoundingClientRect();
+  return {play: box('play').width, reset: box('reset').x, speed: box('demo_speed').x}; }"""
+
+
+def test_the_control_row_stays_put_when_play_becomes_pause(page, streamlit_server):
+    """Issue 13, item 13: "Pause" is wider than "Play"; the row moved ~10 px on every click."""
+    open_app(page, f"{streamlit_server.url}/?demo_speed=1")
+    before = page.evaluate(PLAY_ROW)
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Pause", timeout=TIMEOUT_MS)
+    during = page.evaluate(PLAY_ROW)
+    page.locator(".st-key-play button").first.click()
+    page.wait_for_function(PLAY_LABEL_IS, arg="Play", timeout=TIMEOUT_MS)
+    assert during == pytest.approx(before, abs=0.5) and page.evaluate(PLAY_ROW) == pytest.approx(before, abs=0.5)
+
+
+TABS_SHOWN = """() => { const main = document.querySelector('[data-testid="stMain"]').getBoundingClientRect();
+  return [...document.querySelectorAll('[data-testid="stTabs"] [role="tab"]')].map(t => {
+    const b = t.getBoundingClientRect();
+    const hit = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
+    return {label: t.innerText.trim(), inside: b.width > 0 && b.x >= main.x && b.right <= main.right,
+            on_top: hit !== null && t.contains(hit)}; }); }"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1400])
+def test_every_view_tab_is_in_sight_with_the_sidebar_open(chromium, streamlit_server, width):
+    """Issue 13, item 11: at 1024 px 5 of 9 tabs showed, at 1280 px Filmstrip and Seeds hid behind an arrow."""
+    context = chromium.new_context(viewport={"width": width, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(streamlit_server.url, timeout=TIMEOUT_MS)
+        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+        wait_idle(page)
+        assert page.locator('[data-testid="stSidebar"]').first.is_visible()
+        tabs = page.evaluate(TABS_SHOWN)
+        assert len(tabs) >= 9
+        assert [t["label"] for t in tabs if not (t["inside"] and t["on_top"])] == []
+        page.get_by_role("tab", name="Seeds").click()  # the last one: clickable where it is
+        page.wait_for_selector(".st-key-view [role='tab'][aria-selected='true']:has-text('Seeds')", timeout=TIMEOUT_MS)
+    finally:
+        context.close()
+
+
+# Boxes of an axis title and its tick labels (Plotly SVG), to check that they do not overlap; and of a subplot's
+# plot area (its drag rectangle, e.g. "xy", "x2y2").
+AXIS_BOXES = """([key, axis]) => {
+  const root = document.querySelector('.st-key-' + key);
+  const rect = (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const title = root.querySelector(`.g-${axis}title text`);
+  return {title: title ? rect(title) : null,
+          ticks: [...root.querySelectorAll(`.${axis}tick text`)].filter(t => t.textContent).map(rect)}; }"""
+PLOT_AREA = """([key, subplot]) => {
+  const e = document.querySelector(`.st-key-${key} .draglayer .${subplot} .nsewdrag`);
+  const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_weights_axis_titles_clear_their_tick_labels_at_1024_px(chromium, streamlit_server):
+    """Issue 13, item 12: at 1024 px the weights figure's "from unit" title ran into its tick labels. Between two
+    panels, left to right: the left panel's plot, the next panel's y-axis title, its tick labels, its plot."""
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(streamlit_server.url, timeout=TIMEOUT_MS)
+        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+        page.get_by_role("tab", name="Gradients & weights").click()
+        page.wait_for_selector(".st-key-weights_chart .main-svg", timeout=TIMEOUT_MS)
+        page.wait_for_timeout(500)
+        for axis, left_plot in (("y2", "xy"), ("y3", "x2y2")):
+            boxes = page.evaluate(AXIS_BOXES, ["weights_chart", axis])
+            left = page.evaluate(PLOT_AREA, ["weights_chart", left_plot])
+            assert boxes["title"] is not None and boxes["ticks"], axis
+            assert boxes["title"][0] >= left[2], (axis, boxes["title"], left)  # clear of the panel on its left
+            assert boxes["title"][2] <= min(t[0] for t in boxes["ticks"]), (axis, boxes)  # and of its tick labels
+    finally:
+        context.close()
+
+
+def test_the_accuracy_axis_zero_clears_the_step_axis_labels_at_step_0(page, streamlit_server):
+    """Issue 13, item 12: at step 0 the right axis's "0" sat on the x axis's "100"."""
+    open_app(page, streamlit_server.url)
+    y2 = page.evaluate(AXIS_BOXES, ["error_chart", "y2"])["ticks"]
+    x = page.evaluate(AXIS_BOXES, ["error_chart", "x"])["ticks"]
+    assert y2 and x
+    assert not any(_overlap(a, b) for a in y2 for b in x), (y2, x)
 
 
 # Metric values and deltas whose text is wider than their box (Streamlit would cut them with an ellipsis).
