@@ -49,8 +49,8 @@ DIVERGING_SCALE = _resolved_colorscale("RdBu_r")
 SEQUENTIAL_SCALE = _resolved_colorscale("Viridis")
 # 0/1 tracks and probabilities: light grey (0) to blue (1).
 TRACK_SCALE = [[0.0, "#F2F2F2"], [1.0, CORRECT_COLOUR]]
-# Error rates 0..1: white (no errors) to vermillion (always wrong).
-ERROR_RATE_SCALE = [[0.0, "#FFFFFF"], [1.0, WRONG_COLOUR]]
+# Error rates 0..1: light grey (no errors; white cells on the white page read as an empty plot) to vermillion.
+ERROR_RATE_SCALE = [[0.0, "#F2F2F2"], [1.0, WRONG_COLOUR]]
 
 EMPTY_MESSAGE = "No training steps yet"
 

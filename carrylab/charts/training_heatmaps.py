@@ -22,6 +22,9 @@ from carrylab.charts.style import (
 from carrylab.charts.validate import as_array, check_fraction, check_same_length
 
 
+_COLOUR_BAR_ROOM = 50  # px added to the bottom margin for a horizontal colour bar and its tick labels
+
+
 def bit_error_heatmap(
     eval_steps: np.ndarray,
     bit_error: np.ndarray,
@@ -47,23 +50,28 @@ def bit_error_heatmap(
         "zmin": 0.0,
         "zmax": 1.0,
         "colorscale": ERROR_RATE_SCALE,
-        # above the plot, not beside it: a vertical colour bar takes ~100 px of a half-width column (the plot was
-        # squeezed to 240 px at 1280 px with the sidebar open)
+        # under the plot, not beside it: a vertical colour bar takes ~100 px of a half-width column (the plot was
+        # squeezed to 240 px at 1280 px with the sidebar open). Placed in the figure's own coordinates, below the
+        # x-axis title, in a bottom margin made for it.
         "colorbar": {
-            "title": {"text": "error rate", "side": "top"},
+            "title": {"text": "error rate", "side": "right"},
             "tickformat": ".0%",
             "tickvals": [0.0, 0.5, 1.0],
+            "tickangle": 0,
             "orientation": "h",
             "x": 1.0,
             "xanchor": "right",
-            "y": 1.09,
+            "yref": "container",
+            "y": 0.01,
             "yanchor": "bottom",
-            "len": 0.5,
-            "thickness": 12,
+            "len": 0.6,
+            "thickness": 10,
         },
         "hovertemplate": "step %{x}<br>bit %{y}<br>error rate %{z:.1%}<extra></extra>",
     }
-    return figure([heatmap], _layout(title, "bit_error_heatmap", eval_steps, "bit position (0 = LSB)", n_bits))
+    spec = _layout(title, "bit_error_heatmap", eval_steps, "bit position (0 = LSB)", n_bits)
+    spec["margin"] = {**spec["margin"], "b": spec["margin"]["b"] + _COLOUR_BAR_ROOM}
+    return figure([heatmap], spec)
 
 
 def _layout(title: str, uirevision: str, eval_steps: np.ndarray, y_title: str, n_rows: int) -> dict:
