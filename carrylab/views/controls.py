@@ -39,7 +39,7 @@ from rnn_core.tasks import SYMBOLS
 
 PROGRESS_AFTER_SECONDS = 0.4  # a "Train N steps" run shows a progress bar once it has taken this long
 # Play and Pause share one width, so the controls right of the button stay put when it flips (Pause is wider).
-PLAY_BUTTON_WIDTH = 124
+PLAY_BUTTON_WIDTH = 96  # px; "Pause" with its icon needs 90
 # Presentation mode's "Settings" popover: the few settings a demo changes in front of an audience.
 PRESENTATION_SETTINGS = ("eta", "n_hidden", "seed", "steps_per_click")
 # Number-input display per float setting: (printf format, +/- step).
