@@ -8,6 +8,7 @@ training test saves the README screenshot to docs/screenshot.png, the presentati
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,23 @@ def wait_idle(page) -> None:
 
 def step_value(page) -> str:
     return page.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
+
+
+@contextlib.contextmanager
+def view_page(chromium, url: str, width: int, height: int, tab: str | None = None, chart: str | None = None):
+    """A fresh page (its own session) at a window size, opened at step 0; optionally with a tab open and its chart
+    (by key) drawn."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(url, timeout=TIMEOUT_MS)
+        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+        if tab:
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_selector(f".st-key-{chart} .main-svg", timeout=TIMEOUT_MS)
+        yield page
+    finally:
+        context.close()
 
 
 def full_page_screenshot(page, path: Path) -> None:
@@ -347,11 +365,7 @@ TABS_SHOWN = """() => { const main = document.querySelector('[data-testid="stMai
 @pytest.mark.parametrize("width", [1024, 1280, 1400])
 def test_every_view_tab_is_in_sight_with_the_sidebar_open(chromium, streamlit_server, width):
     """Issue 13, item 11: at 1024 px 5 of 9 tabs showed, at 1280 px Filmstrip and Seeds hid behind an arrow."""
-    context = chromium.new_context(viewport={"width": width, "height": 768})
-    page = context.new_page()
-    try:
-        page.goto(streamlit_server.url, timeout=TIMEOUT_MS)
-        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
+    with view_page(chromium, streamlit_server.url, width, 768) as page:
         wait_idle(page)
         assert page.locator('[data-testid="stSidebar"]').first.is_visible()
         tabs = page.evaluate(TABS_SHOWN)
@@ -359,8 +373,6 @@ def test_every_view_tab_is_in_sight_with_the_sidebar_open(chromium, streamlit_se
         assert [t["label"] for t in tabs if not (t["inside"] and t["on_top"])] == []
         page.get_by_role("tab", name="Seeds").click()  # the last one: clickable where it is
         page.wait_for_selector(".st-key-view [role='tab'][aria-selected='true']:has-text('Seeds')", timeout=TIMEOUT_MS)
-    finally:
-        context.close()
 
 
 # Boxes of an axis title and its tick labels (Plotly SVG), to check that they do not overlap; and of a subplot's
@@ -383,13 +395,7 @@ def _overlap(a, b) -> bool:
 def test_weights_axis_titles_clear_their_tick_labels_at_1024_px(chromium, streamlit_server):
     """Issue 13, item 12: at 1024 px the weights figure's "from unit" title ran into its tick labels. Between two
     panels, left to right: the left panel's plot, the next panel's y-axis title, its tick labels, its plot."""
-    context = chromium.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    try:
-        page.goto(streamlit_server.url, timeout=TIMEOUT_MS)
-        page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
-        page.get_by_role("tab", name="Gradients & weights").click()
-        page.wait_for_selector(".st-key-weights_chart .main-svg", timeout=TIMEOUT_MS)
+    with view_page(chromium, streamlit_server.url, 1024, 768, "Gradients & weights", "weights_chart") as page:
         page.wait_for_timeout(500)
         for axis, left_plot in (("y2", "xy"), ("y3", "x2y2")):
             boxes = page.evaluate(AXIS_BOXES, ["weights_chart", axis])
@@ -397,8 +403,6 @@ def test_weights_axis_titles_clear_their_tick_labels_at_1024_px(chromium, stream
             assert boxes["title"] is not None and boxes["ticks"], axis
             assert boxes["title"][0] >= left[2], (axis, boxes["title"], left)  # clear of the panel on its left
             assert boxes["title"][2] <= min(t[0] for t in boxes["ticks"]), (axis, boxes)  # and of its tick labels
-    finally:
-        context.close()
 
 
 def test_the_accuracy_axis_zero_clears_the_step_axis_labels_at_step_0(page, streamlit_server):
@@ -440,18 +444,10 @@ def test_side_by_side_charts_stack_on_a_1024x768_laptop_and_stay_side_by_side_wh
     """The carry tab's two charts share a row; at ~260 px each their titles and legends ran together."""
     positions = {}
     for width in (1024, 1600):
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        page = context.new_page()
-        try:
-            page.goto(streamlit_server.url, timeout=TIMEOUT_MS)
-            page.wait_for_function(STEP_IS, arg="0", timeout=TIMEOUT_MS)
-            page.get_by_role("tab", name="Carry in the units").click()
-            page.wait_for_selector(".st-key-probe_acc_chart .main-svg", timeout=TIMEOUT_MS)
+        with view_page(chromium, streamlit_server.url, width, 900, "Carry in the units", "probe_acc_chart") as page:
             positions[width] = [
                 page.locator(f".st-key-{key}").first.bounding_box() for key in ("carry_corr_chart", "probe_acc_chart")
             ]
-        finally:
-            context.close()
     (left, right) = positions[1024]
     assert right["y"] >= left["y"] + left["height"] - 1 and right["width"] > 450  # stacked, full width
     (left, right) = positions[1600]
