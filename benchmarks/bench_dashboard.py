@@ -411,12 +411,14 @@ def _fmt(value) -> str:
 
 
 def over_floor(medians: dict) -> dict:
-    """The dashboard's first render (to charts drawn, and to no placeholder left: a usable page) as a multiple of the
-    bare page with two Plotly charts, measured in the same run (empty when --floor was not given)."""
+    """The dashboard's first render (to charts drawn, and to no placeholder left: a usable page; and the CPU the page's
+    renderer and the server spent on it) as a multiple of the bare page with two Plotly charts, measured in the same
+    run (empty when --floor was not given)."""
     if "now" not in medians or "minimal_2plotly" not in medians:
         return {}
     now, floor = medians["now"], medians["minimal_2plotly"]
-    return {key: now[key] / floor[key] for key in ("first_render_s", "complete_s") if key in now and key in floor}
+    keys = ("first_render_s", "complete_s", "first_render_renderer_cpu_s", "first_render_server_cpu_s")
+    return {key: now[key] / floor[key] for key in keys if key in now and key in floor}
 
 
 def main(argv=None) -> int:

@@ -835,3 +835,10 @@ def test_enlarged_scales_every_text_once_and_leaves_the_original_alone():
     heatmap = hidden_heatmap_figure(np.zeros((4, 3)), tracks={"a": np.array([0, 1, 0, 1.0])})
     assert enlarged(heatmap).data[0].textfont.size == round(heatmap.data[0].textfont.size * 20 / 16)
     assert enlarged(heatmap, font_size=12).layout.font.size == 16  # never smaller
+
+
+def test_length_chart_lifts_its_accuracy_zero_off_the_width_axis():
+    """Both axes start at 0 in the same corner, where their "0" labels ran into each other (presentation mode's last
+    screen): the y axis's 0 sits >= 4 % of the plot's height above the x axis."""
+    low, high = length_generalisation_figure([1, 8, 64], [1.0, 1.0, 0.5], None, train_width=8).layout.yaxis.range
+    assert -low / (high - low) >= 0.04 and high >= 100

@@ -204,6 +204,7 @@ def length_generalisation_figure(
             shapes=[shape],
             annotations=annotations,
             xaxis=axis_title("bit width", rangemode="tozero"),
-            yaxis=axis_title("accuracy (%)", range=_PERCENT_RANGE),
+            # the y axis's "0" lifted off the x axis's "0" (both axes start at 0 in the same corner)
+            yaxis=axis_title("accuracy (%)", range=[-5, _PERCENT_RANGE[1]], zeroline=False),
         ),
     )
