@@ -85,7 +85,7 @@ def test_presentation_text_is_never_smaller_than_normal_mode():
     assert _rem(body) * BASE_PX >= 37.8  # the normal-mode measurement at 1400 px
     table = _rule(presentation.STYLE, ".carrylab-bit-table table")
     assert _rem(table) > 0.875 and "!important" in table  # the table's own size is an inline style
-    captions = _rule(presentation.STYLE, '[data-testid="stCaptionContainer"] p')
+    captions = _rule(presentation.STYLE, '[data-testid="stMain"] [data-testid="stCaptionContainer"] p')
     assert _rem(captions) * BASE_PX > 0.875 * BASE_PX  # Streamlit's caption size: 0.875rem
     assert "h1" not in presentation.STYLE and "h2" not in presentation.STYLE  # headings keep their normal size
 

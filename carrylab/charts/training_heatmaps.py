@@ -21,7 +21,6 @@ from carrylab.charts.style import (
 )
 from carrylab.charts.validate import as_array, check_fraction, check_same_length
 
-
 _COLOUR_BAR_ROOM = 50  # px added to the bottom margin for a horizontal colour bar and its tick labels
 
 

@@ -62,9 +62,11 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 [data-testid="stMain"] .carrylab-bit-table table {{ font-size: 1.2rem !important; }}
 [data-testid="stMain"] .carrylab-bit-table td, [data-testid="stMain"] .carrylab-bit-table th {{
   padding-top: 0.15rem !important; padding-bottom: 0.15rem !important; }}
-/* captions: larger, and dark (Streamlit draws them at 60 % opacity: #767676 on white, 4.5:1) */
-[data-testid="stMain"] [data-testid="stCaptionContainer"] {{ opacity: 1; color: {CAPTION_COLOUR}; }}
-[data-testid="stMain"] [data-testid="stCaptionContainer"] p {{ font-size: 1.05rem; color: {CAPTION_COLOUR}; }}
+/* captions, also in the Settings popover: dark (Streamlit draws them at 60 % opacity: #767676 on white, 4.5:1);
+   larger on the page */
+[data-testid="stCaptionContainer"] {{ opacity: 1 !important; color: {CAPTION_COLOUR} !important; }}
+[data-testid="stCaptionContainer"] p {{ color: {CAPTION_COLOUR} !important; }}
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p {{ font-size: 1.05rem; }}
 </style>
 """
 
