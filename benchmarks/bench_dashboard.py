@@ -1,7 +1,7 @@
 """Speed of the dashboard as a user meets it: a click's server time, the first page render, frames per second in Play.
 
     python benchmarks/bench_dashboard.py [--runs 7] [--trials 2] [--play-seconds 5] [--baseline REV]
-                                         [--tree REV] [--floor] [--no-apptest] [--no-browser] [--profile]
+                                         [--tree REV] [--floor] [--query Q] [--no-apptest] [--no-browser] [--profile]
                                          [--json out.json]
 
 1. Server side, under Streamlit's AppTest (no browser): the median time of a "Train 1000 steps" click
@@ -266,8 +266,9 @@ def revision_tree(rev: str) -> Path | None:
     return tree
 
 
-def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, charts: int = 2) -> dict:
-    """First render (and, when the page has charts, Play) of the app in `tree`; `charts`: how many must draw."""
+def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, charts: int = 2, query: str = "") -> dict:
+    """First render (and, when the page has charts, Play) of the app in `tree`; `charts`: how many must draw; `query`:
+    the page's query string (e.g. "presentation=1")."""
     log = tempfile.NamedTemporaryFile(prefix="bench_dashboard_", suffix=".log", delete=False)
     log.close()
     server = StreamlitServer(tree, log_path=Path(log.name))
@@ -282,7 +283,7 @@ def browser_trial(playwright, tree: Path, play_seconds: float, profile: bool, ch
             browser_cdp = browser.new_browser_cdp_session()
             browser_cpu_start, server_cpu_start = _browser_cpu(browser_cdp), server.cpu_seconds()
             t0 = time.perf_counter()
-            page.goto(server.url, timeout=TIMEOUT_MS)
+            page.goto(f"{server.url}/?{query}" if query else server.url, timeout=TIMEOUT_MS)
             page.wait_for_function(f"() => ({STEP_TEXT})() === '0'", timeout=TIMEOUT_MS)
             page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
             page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=TIMEOUT_MS)
@@ -383,8 +384,11 @@ def _metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] in wanted}
 
 
-def bench_browser(trials: int, play_seconds: float, trees: dict[str, tuple[Path, int, bool]], profile: bool) -> dict:
-    """trees: variant name -> (app directory, charts that must draw, measure Play)."""
+def bench_browser(
+    trials: int, play_seconds: float, trees: dict[str, tuple[Path, int, bool]], profile: bool, query: str = ""
+) -> dict:
+    """trees: variant name -> (app directory, charts that must draw, measure Play); query: the dashboards' query
+    string (not the minimal pages')."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, list[dict]] = {name: [] for name in trees}
@@ -392,7 +396,9 @@ def bench_browser(trials: int, play_seconds: float, trees: dict[str, tuple[Path,
         for t in range(trials):
             for name in trees if t % 2 == 0 else reversed(trees):
                 tree, charts, play = trees[name]
-                trial = browser_trial(playwright, tree, play_seconds if play else 0.0, profile, charts)
+                trial = browser_trial(
+                    playwright, tree, play_seconds if play else 0.0, profile, charts, query if play else ""
+                )
                 results[name].append(trial)
                 print(f"  trial {t + 1} {name:<8} " + ", ".join(f"{k} {_fmt(v)}" for k, v in trial.items()))
     summary = {}
@@ -432,6 +438,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-apptest", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--profile", action="store_true", help="sample the page's JavaScript while playing")
+    ap.add_argument("--query", default="", help="the dashboards' query string, e.g. presentation=1")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -458,7 +465,7 @@ def main(argv=None) -> int:
                 trees["minimal_empty"] = (page_tree(MINIMAL_EMPTY), 0, False)
                 trees["minimal_2plotly"] = (page_tree(MINIMAL_2PLOTLY), 2, False)
             print(f"browser, {a.trials} trial(s) per variant, Play measured over {a.play_seconds:g} s:")
-            result["browser"] = bench_browser(a.trials, a.play_seconds, trees, a.profile)
+            result["browser"] = bench_browser(a.trials, a.play_seconds, trees, a.profile, a.query)
             for name, row in result["browser"]["median"].items():
                 print(f"  median {name:<8} " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
             result["browser"]["over_floor"] = over_floor(result["browser"]["median"])
