@@ -26,7 +26,8 @@
    With --tree REV, also the whole dashboard as it was at git revision REV (`git archive`, e.g. the commit this
    work started from; or an app directory), measured the same way. With --floor, also two minimal pages, first
    render only, for Streamlit's own floor on this machine: "minimal_empty" (one st.metric) and "minimal_2plotly"
-   (a metric and two st.plotly_chart of the dashboard's sizes).
+   (a metric and two st.plotly_chart of the dashboard's sizes), and the dashboard's first render as a multiple of
+   the second. With --query, the dashboards open with that query string (e.g. presentation=1).
 Medians over runs/trials; the machine is shared, so compare numbers from the same invocation only: the variants'
 trials alternate, and the load average is printed at the start and the end.
 """
