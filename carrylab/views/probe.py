@@ -136,7 +136,10 @@ def render(session: Session) -> None:
 def _inputs_and_table(session: Session):
     """Operand inputs, result line and bit table; returns (figure, order) for the heatmap, None for bad operands."""
     mixed = session.settings["operator"] == "mixed"
-    cols = st.columns([1, 1, 1, 2] if mixed else [1, 1, 2], vertical_alignment="bottom")
+    if presenting(session):  # a narrower column: the toggle on a line of its own, under the operands
+        cols = [*st.columns([1, 1, 1.6] if mixed else [1, 1], vertical_alignment="bottom"), st.container()]
+    else:
+        cols = st.columns([1, 1, 1, 2] if mixed else [1, 1, 2], vertical_alignment="bottom")
     op, n_bits = probe_operator(session.settings), int(session.settings["n_bits"])
     allowed = f"A whole number in {operand_range_text(op, n_bits)} ({op} at {n_bits} bits)."
     setting_widget(SETTINGS["operand_a"], session, container=cols[0], help=allowed)
