@@ -457,17 +457,13 @@ class Session:
         """(current, previously shown) headline numbers; the previous ones give the deltas.
 
         fresh_accuracy=False (while playing) uses the latest logged evaluation instead of evaluating now. A fresh
-        evaluation that first finds every pair right is logged (``Trainer.record_if_solved``): the solved step is then
-        this one, so a run trained in clicks can be solved earlier than the same run trained in one go (which is
-        checked every ``eval_every`` steps only); the weights are the same either way."""
+        evaluation is only shown: "solved at" is the trainer's (the first scheduled evaluation that found every pair
+        right, see ``rnn_core.train``), so a run trained in clicks reads the same step as one trained in one go."""
         trainer = self.trainer
         step = trainer.step
         logged_step = int(trainer.evals.last("step", -1))
         if fresh_accuracy and logged_step != step:
-            evaluation = self.evaluation()
-            accuracy, accuracy_step = evaluation.accuracy, step
-            with self.lock:  # it writes the evaluation log, which a download reads on its own thread
-                trainer.record_if_solved(evaluation)  # 100 % now: solved at this step, not the next logged one
+            accuracy, accuracy_step = self.evaluation().accuracy, step
         else:
             accuracy, accuracy_step = float(trainer.evals.last("accuracy", float("nan"))), logged_step
         steps, error = trainer.steps_log.arrays()
