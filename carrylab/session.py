@@ -6,7 +6,7 @@ generator, history) therefore lives in one `Session` object stored in that tab's
 never in module globals or `st.cache_resource`, which every tab would share.
 
 The class holds no Streamlit calls, so it is tested like any other object; the views read from it
-and call its methods. Rules it follows (see ../shared/STREAMLIT.md):
+and call its methods. Rules it follows (Streamlit's own guidance for long-running work):
 - training runs in chunks of bounded time (a click elsewhere can interrupt a long run between chunks, and
   a progress callback is called once per chunk, never per step);
 - analysis that is expensive (evaluation details, carry correlation) is cached per trainer step and

@@ -394,13 +394,14 @@ class Trainer:
         return x[:n], target[:n], carry[:n]
 
     def _check_solved(self) -> bool:
-        """Every pair right now? Logs the evaluation if so. 256 examples of the fixed subset first (a clear miss
-        there, 1e-3 past the threshold, settles it cheaply); the whole set in float32, as a logged evaluation is
-        made, only if they pass: the answer is the full evaluation's."""
-        x, target, _ = self._subset(SMALL_SUBSET)
-        y, _ = self.model.forward(x)
-        if np.any(((y >= 0.5) != (target >= 0.5)) & (np.abs(y - 0.5) > 1e-3)):
-            return False
+        """Every pair right now? Logs the evaluation if so. 32, then 256 examples of the fixed subset first (a clear
+        miss there, 1e-3 past the threshold, settles it cheaply); the whole set in float32, as a logged evaluation
+        is made, only if they pass: the answer is the full evaluation's."""
+        for n in (32, SMALL_SUBSET):  # 32 examples settle it far from solved (0.05 ms against 0.3 ms for 256)
+            x, target, _ = self._subset(n)
+            y, _ = self.model.forward(x)
+            if np.any(((y >= 0.5) != (target >= 0.5)) & (np.abs(y - 0.5) > 1e-3)):
+                return False
         ev = self.evaluate()
         if ev.accuracy == 1.0:
             self._log_eval(ev)

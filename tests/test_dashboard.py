@@ -18,8 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from carrylab.analysis import length_curve
-from carrylab.session import STATE_KEY, Session, probe_example, recent_error, unit_order
+from carrylab.session import STATE_KEY, Session, recent_error, unit_order
 from carrylab.settings import DEFAULTS, config_from_settings, preset_settings
+from rnn_core.handbuilt import carry_adder_params
 from rnn_core.train import Trainer
 from tests.plotly_spec import chart_keys, plotly_spec
 
@@ -178,11 +179,34 @@ def test_heatmap_holds_the_models_hidden_states_for_13_plus_33(at):
     tracks = spec["data"][0]
     assert list(tracks["y"]) == ["a", "b", "carry out", "target", "P(y=1)", "prediction"]
     assert (spec["data"][-1]["zmin"], spec["data"][-1]["zmax"]) == (-1.0, 1.0)
-    result_lines = [m.value for m in at.markdown if "13 + 33" in m.value]
-    assert len(result_lines) == 1
-    predicted = probe_example(session.trainer, 13, 33, "add").predicted_value
-    assert f"= {predicted}`" in result_lines[0]
-    assert ("✓" in result_lines[0]) == (predicted == 46)
+
+
+def _set_weights(at, params: dict[str, np.ndarray]):
+    """Put hand-set weights into the page's model (a new model version, so nothing cached is reused); rerun."""
+    session = session_of(at)
+    for name, value in params.items():
+        session.trainer.model.params[name][...] = value
+    session.model_version += 1
+    return run(at)
+
+
+def _probe_line(at) -> str:
+    (line,) = [m.value for m in at.markdown if "13 + 33" in m.value]
+    return line
+
+
+def test_the_probe_says_46_right_for_the_handbuilt_adder_and_255_wrong_for_a_silent_net(at):
+    """Known answers, not the page's own computation: the textbook adder (rnn_core/handbuilt.py) answers 46; a net
+    whose output weights are all zero says P(y=1) = 0.5 at every bit, which rounds to 1: 255, wrong."""
+    n_hidden = session_of(at).trainer.model.n_hidden
+    at = _set_weights(at, carry_adder_params(n_hidden))
+    assert _probe_line(at) == "### `13 + 33 = 46` :green[✓]"
+    assert bit_table(at)["prediction"] == ["0", "1", "1", "1", "0", "1", "0", "0"]  # 46 = 0b00101110, LSB first
+    # the carry unit (1) holds +1 after bit 0 only: 1 + 1 carries, nothing after
+    np.testing.assert_allclose(heatmap_z(at)[1], [1, -1, -1, -1, -1, -1, -1, -1], atol=1e-3)
+    at = _set_weights(at, {"W_out": np.zeros((n_hidden, 1)), "b_out": np.zeros(1)})
+    assert _probe_line(at) == "### `13 + 33 = 255` :red[✗] — the right answer is `46`"
+    assert bit_table(at)["P(y=1)"] == ["0.500"] * 8
 
 
 def test_changing_operand_a_updates_the_probe(at):
