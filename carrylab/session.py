@@ -54,6 +54,7 @@ RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent
 # While playing, views that are costly to draw (the probe heatmap) refresh every this many frames: building and
 # drawing the heatmap every frame halves the frame rate, and a browser skips redrawing an unchanged chart.
 PLAYING_REFRESH_FRAMES = 4
+OPERANDS = ("operand_a", "operand_b")  # the probe's operands
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,13 @@ class Session:
     def __init__(self, settings: Mapping | None = None):
         self.settings: dict = {**DEFAULTS, **(settings or {})}  # every setting's current value
         self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
+        # The probe operands the user typed (or a link or the defaults gave): a narrower width reduces the shown ones,
+        # and they come back when they fit again (8 -> 4 -> 8 bits: 13 + 33, 5 + 1, 13 + 33).
+        self.wanted_operands = {name: str(self.settings[name]).strip() for name in OPERANDS}
+        op, n_bits = probe_operator(self.settings), int(self.settings["n_bits"])
+        for name in OPERANDS:  # the defaults, reduced if a link's width is too narrow for them (a given one is kept)
+            if self.settings[name] == DEFAULTS[name]:
+                self.settings[name] = fit_operand(DEFAULTS[name], op, n_bits)
         self.notices: list[Notice] = []
         self.refused: set[str] = set()  # settings whose widgets still show a refused value (the page puts it back)
         try:
@@ -222,6 +230,9 @@ class Session:
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
         if merged == self.settings:
             return []
+        for name in OPERANDS:
+            if merged[name] != self.settings[name]:  # typed: the operand wanted from now on
+                self.wanted_operands[name] = str(merged[name]).strip()
         notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         if reset:
@@ -234,12 +245,7 @@ class Session:
                 reset = []
         if reset:
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
-            refitted = "".join(
-                f" Probe operand {name[-1]} = {self.settings[name]} is outside "
-                f"{operand_range_text(probe_operator(merged), int(merged['n_bits']))} at {merged['n_bits']} bits: "
-                f"now {merged[name]}."
-                for name in adjusted
-            )
+            refitted = "".join(self._operand_note(name, merged) for name in adjusted)
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
             self._replace_trainer(trainer)
@@ -272,14 +278,25 @@ class Session:
         self.notices = [n for n in self.notices if not n.about_settings]
         self.notices += [Notice(level, text, about_settings=True) for level, text in notes]
 
+    def _operand_note(self, name: str, merged: dict) -> str:
+        """What happened to a probe operand the new width or operator changed: reduced, or back to the wanted one."""
+        op, n_bits, old = probe_operator(merged), int(merged["n_bits"]), str(self.settings[name]).strip()
+        if fit_operand(old, op, n_bits) == old:  # the old one fits too: the wanted one came back
+            return f" Probe operand {name[-1]} is {merged[name]} again."
+        return (
+            f" Probe operand {name[-1]} = {old} is outside {operand_range_text(op, n_bits)} at {n_bits} bits: "
+            f"now {merged[name]}."
+        )
+
     def _fit_operands(self, merged: dict, triggers: tuple[str, ...]) -> list[str]:
-        """Reduce the probe operands modulo the operand limit when the width or operator changed."""
+        """When the width or operator changed: the wanted probe operands, reduced modulo the operand limit if they do
+        not fit (so an operand reduced for a narrow width comes back when the width allows it again)."""
         if not changed_settings(self.settings, merged, triggers):
             return []
         op, n_bits = probe_operator(merged), merged["n_bits"]
         adjusted = []
-        for name in ("operand_a", "operand_b"):
-            fitted = fit_operand(merged[name], op, n_bits)
+        for name in OPERANDS:
+            fitted = fit_operand(self.wanted_operands[name], op, n_bits)
             if fitted != str(merged[name]).strip():
                 merged[name] = fitted
                 adjusted.append(name)

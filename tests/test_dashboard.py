@@ -295,8 +295,10 @@ def test_mixed_task_probes_the_chosen_operator(dashboard_app):
     at = run(dashboard_app)
     # default operands 13 and 33 do not fit 4-bit add (0..7): reduced modulo 8 when not given in the URL
     assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("5", "1")
-    run(at.selectbox(key="probe_op").set_value("sub"))
-    assert any("5 - 1" in m.value for m in at.markdown)
+    run(at.selectbox(key="probe_op").set_value("sub"))  # sub at 4 bits: 0..15, so a = 13 fits again, b = 33 not
+    assert not at.exception
+    assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("13", "1")
+    assert any("13 - 1" in m.value for m in at.markdown)
     run(at.text_input(key="operand_a").input("2"))
     run(at.text_input(key="operand_b").input("3"))
     assert any("2 - 3" in m.value and "mod 2^4" in m.value for m in at.markdown)
@@ -353,6 +355,30 @@ def test_smaller_width_refits_the_probe_operands(at):
     assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("5", "1")
     assert messages(at, "error") == []
     assert heatmap_z(at).shape == (32, 4)
+
+
+def test_a_width_that_fits_again_brings_the_probe_operands_back(at):
+    """Issue 13.17: 8 -> 4 -> 8 bits left the probe at 5 + 1 under "Seed post" and in the link. The operands the user
+    had come back when they fit again; the page says so, the link has no operands left, and the preset is the post's
+    with the post's example."""
+    run(at.number_input(key="n_bits").set_value(4))
+    assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("5", "1")
+    assert at.query_params["operand_a"] == "5" and at.selectbox(key="preset").value == "custom"
+    run(at.number_input(key="n_bits").set_value(8))
+    assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("13", "33")
+    assert messages(at, "info") == [
+        "Settings changed (bit width): model reset to step 0. Probe operand a is 13 again. Probe operand b is 33 again."
+    ]
+    assert "operand_a" not in at.query_params and "operand_b" not in at.query_params
+    assert at.selectbox(key="preset").value == "seed_post"
+    assert any("13 + 33" in m.value for m in at.markdown)
+
+
+def test_an_operand_typed_at_a_narrow_width_is_the_one_kept(at):
+    run(at.number_input(key="n_bits").set_value(4))
+    run(at.text_input(key="operand_a").input("6"))
+    run(at.number_input(key="n_bits").set_value(8))
+    assert (at.text_input(key="operand_a").value, at.text_input(key="operand_b").value) == ("6", "33")
 
 
 def test_smoothing_and_log_scale_reach_the_chart(at):

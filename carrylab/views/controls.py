@@ -27,10 +27,8 @@ from carrylab.settings import (
     SETTINGS,
     STREAMLIT_PARAMS,
     Setting,
-    fit_operand,
     parse_query_params,
     parse_value,
-    probe_operator,
     to_query_params,
     with_preset_base,
 )
@@ -61,9 +59,6 @@ def session_from_url() -> Session:
     params = _query_params()
     settings, notes = parse_query_params(params)
     settings = with_preset_base(settings, given=list(params))  # ?preset=trask alone: the whole Trask setup
-    for name in ("operand_a", "operand_b"):  # default operands that do not fit the linked width: reduce them
-        if name not in params:
-            settings[name] = fit_operand(settings[name], probe_operator(settings), int(settings["n_bits"]))
     session, _ = get_session(st.session_state, settings)
     session.notices = [Notice("warning", note) for note in notes] + session.notices
     for name, value in session.settings.items():
