@@ -292,3 +292,28 @@ def test_side_by_side_charts_stack_on_a_1024x768_laptop_and_stay_side_by_side_wh
     assert right["y"] >= left["y"] + left["height"] - 1 and right["width"] > 450  # stacked, full width
     (left, right) = positions[1600]
     assert abs(right["y"] - left["y"]) < 5 and right["x"] > left["x"] + left["width"] - 1  # one row
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "message", "in_use"),
+    [
+        ("n_bits", "99", "Bit width: enter a whole number from 1 to 64; kept 8.", "8"),
+        ("n_hidden", "-5", "Hidden units: enter a whole number from 1 to 256; kept 32.", "32"),
+    ],
+)
+def test_a_typed_size_out_of_range_gets_a_message_and_the_box_shows_the_value_in_use(
+    page, streamlit_server, key, typed, message, in_use
+):
+    """Issue 13.18: the browser kept 99 in a 1..64 box, marked red, never sent it, and the page said nothing."""
+    open_app(page, streamlit_server.url)
+    box = page.locator(f".st-key-{key} input")
+    box.fill(typed)
+    box.press("Enter")
+    page.wait_for_function(
+        "(text) => [...document.querySelectorAll('[data-testid=\"stAlert\"]')].some(e => e.innerText.includes(text))",
+        arg=message,
+        timeout=TIMEOUT_MS,
+    )
+    wait_idle(page)
+    assert box.input_value() == in_use
+    assert step_value(page) == "0"  # nothing was reset or trained

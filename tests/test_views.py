@@ -270,3 +270,17 @@ def test_seed_sweep_button_trains_the_seeds_in_worker_processes(tmp_path):
     assert stored["seeds"] == [0, 1] and stored["budget"] == 2000
     assert all(r["solved_at_step"] is not None for r in stored["results"])
     assert "seed_sweep_chart" in chart_keys(at)
+
+
+def test_evaluate_widths_says_the_curve_is_up_to_date_when_nothing_changed(tmp_path):
+    """Issue 13.18: the button did nothing visible when the curve was already computed for these weights."""
+    at = page(tmp_path, steps=20)
+    curve = at.session_state["length_cache"]["curve"]
+    assert not at.success
+    at.button(key="length_eval").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        f"Already up to date: the curve below is for the current weights (step {curve.step:,}). "
+        "Train further and press the button again to see them change."
+    ]
+    assert at.session_state["length_cache"]["curve"] is curve  # not recomputed
