@@ -10,6 +10,9 @@ Each run, in turn (alternating which goes first), in fresh processes:
 3. the same training with no evaluation at all, in a process of its own (`Trainer(eval_every=10**6).train(N)`):
    the floor the CLI's evaluations are measured against;
 4. with --baseline REV: the CLI of an older commit (extracted with `git archive`), for before/after.
+Then, in this process, alternating: the CLI's loop (`cli.run_training`, default schedule, no log output) and the
+floor's `Trainer.train`, --runs times each: the fastest of each and the median of the back-to-back pairs' ratios,
+which this shared machine's bursts of load disturb least.
 Reported: medians, and the CLI's evaluation overhead = (its training + evaluation time) / the floor - 1.
 """
 
@@ -26,6 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rnn_core import cli as rnn_cli  # noqa: E402
+from rnn_core.train import TrainConfig, Trainer  # noqa: E402
+
 FLOOR = (
     "import sys, time; from rnn_core.train import TrainConfig, Trainer; "
     "t = Trainer(TrainConfig(eval_every=10**6)); t0 = time.perf_counter(); t.train(int(sys.argv[1])); "
@@ -60,6 +68,28 @@ def post_run(steps: int) -> dict:
 
 def floor_run(steps: int) -> float:
     return float(timed([sys.executable, "-c", FLOOR, str(steps)], ROOT)[1])
+
+
+def in_process(steps: int, runs: int) -> dict:
+    """The CLI's training loop (its evaluations included) against bare training, alternating, in this process."""
+    TrainConfig().task.exhaustive()  # the cached table, built once
+    ours, floor = [], []
+    for r in range(runs):
+        for side in ("cli", "floor") if r % 2 == 0 else ("floor", "cli"):
+            if side == "cli":
+                run = rnn_cli.run_training(Trainer(TrainConfig()), steps, rnn_cli.DEFAULT_INTERVAL)
+                ours.append(run.seconds + run.eval_seconds)
+            else:
+                trainer = Trainer(TrainConfig(eval_every=10**6))
+                t0 = time.perf_counter()
+                trainer.train(steps)
+                floor.append(time.perf_counter() - t0)
+    return {
+        "cli_best_s": min(ours),
+        "floor_best_s": min(floor),
+        "overhead_of_bests": min(ours) / min(floor) - 1,
+        "overhead_median_of_pairs": statistics.median(o / f - 1 for o, f in zip(ours, floor)),
+    }
 
 
 def main() -> None:
@@ -118,6 +148,7 @@ def main() -> None:
             "solved_at": base[0]["solved_at"],
             "overhead_vs_floor": med(b["train"] / f - 1 for b, f in zip(base, floor)),
         }
+    results["in_process"] = in_process(args.steps, args.runs)
     results["load_average_after"] = os.getloadavg()[0]
     print(json.dumps(results, indent=2))
     if args.json:

@@ -255,7 +255,9 @@ class Trainer:
         self.config = cfg
 
     def train(self, n_steps: int, *, until_solved: bool = False) -> TrainReport:
-        """Run n_steps training steps (evaluating every eval_every steps). Raises TrainingDiverged on NaN/inf."""
+        """Run n_steps training steps (evaluating every eval_every steps). until_solved: stop at the first scheduled
+        evaluation once the run is solved ("solved at": see the module docstring). Raises TrainingDiverged on NaN or
+        inf."""
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
         errors = np.empty(n_steps)
