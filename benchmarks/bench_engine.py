@@ -11,7 +11,8 @@ Measures, alternating ours and the reference so that machine noise hits both ali
    median over 5 seeds (each seed's time the median of --repeats identical runs), against the reference's time
    for its 5,001-step run;
 3. exhaustive evaluation of all 16,384 pairs.
-The reference is ../shared/reference/seed_rnn_addition.py (run, not imported: it is a script).
+The reference is benchmarks/seed_loop.py, the post's loop rewritten faithfully (run as a script in its own process,
+like the post's code).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from rnn_core.metrics import evaluate  # noqa: E402
 from rnn_core.train import TrainConfig, Trainer  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "seed_rnn_addition.py"
+REFERENCE = ROOT / "benchmarks" / "seed_loop.py"
 
 
 def reference_seconds(steps: int, seed: int) -> float:

@@ -6,7 +6,7 @@ generator, history) therefore lives in one `Session` object stored in that tab's
 never in module globals or `st.cache_resource`, which every tab would share.
 
 The class holds no Streamlit calls, so it is tested like any other object; the views read from it
-and call its methods. Rules it follows (see ../shared/STREAMLIT.md):
+and call its methods. Rules it follows (Streamlit's own guidance for long-running work):
 - training runs in chunks of bounded time (a click elsewhere can interrupt a long run between chunks, and
   a progress callback is called once per chunk, never per step);
 - analysis that is expensive (evaluation details, carry correlation) is cached per trainer step and
@@ -54,6 +54,7 @@ RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent
 # While playing, views that are costly to draw (the probe heatmap) refresh every this many frames: building and
 # drawing the heatmap every frame halves the frame rate, and a browser skips redrawing an unchanged chart.
 PLAYING_REFRESH_FRAMES = 4
+OPERANDS = ("operand_a", "operand_b")  # the probe's operands
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,13 @@ class Session:
     def __init__(self, settings: Mapping | None = None):
         self.settings: dict = {**DEFAULTS, **(settings or {})}  # every setting's current value
         self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
+        # The probe operands the user typed (or a link or the defaults gave): a narrower width reduces the shown ones,
+        # and they come back when they fit again (8 -> 4 -> 8 bits: 13 + 33, 5 + 1, 13 + 33).
+        self.wanted_operands = {name: str(self.settings[name]).strip() for name in OPERANDS}
+        op, n_bits = probe_operator(self.settings), int(self.settings["n_bits"])
+        for name in OPERANDS:  # the defaults, reduced if a link's width is too narrow for them (a given one is kept)
+            if self.settings[name] == DEFAULTS[name]:
+                self.settings[name] = fit_operand(DEFAULTS[name], op, n_bits)
         self.notices: list[Notice] = []
         self.refused: set[str] = set()  # settings whose widgets still show a refused value (the page puts it back)
         try:
@@ -222,6 +230,9 @@ class Session:
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
         if merged == self.settings:
             return []
+        for name in OPERANDS:
+            if merged[name] != self.settings[name]:  # typed: the operand wanted from now on
+                self.wanted_operands[name] = str(merged[name]).strip()
         notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         if reset:
@@ -234,12 +245,7 @@ class Session:
                 reset = []
         if reset:
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
-            refitted = "".join(
-                f" Probe operand {name[-1]} = {self.settings[name]} is outside "
-                f"{operand_range_text(probe_operator(merged), int(merged['n_bits']))} at {merged['n_bits']} bits: "
-                f"now {merged[name]}."
-                for name in adjusted
-            )
+            refitted = "".join(self._operand_note(name, merged) for name in adjusted)
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
             self._replace_trainer(trainer)
@@ -272,14 +278,25 @@ class Session:
         self.notices = [n for n in self.notices if not n.about_settings]
         self.notices += [Notice(level, text, about_settings=True) for level, text in notes]
 
+    def _operand_note(self, name: str, merged: dict) -> str:
+        """What happened to a probe operand the new width or operator changed: reduced, or back to the wanted one."""
+        op, n_bits, old = probe_operator(merged), int(merged["n_bits"]), str(self.settings[name]).strip()
+        if fit_operand(old, op, n_bits) == old:  # the old one fits too: the wanted one came back
+            return f" Probe operand {name[-1]} is {merged[name]} again."
+        return (
+            f" Probe operand {name[-1]} = {old} is outside {operand_range_text(op, n_bits)} at {n_bits} bits: "
+            f"now {merged[name]}."
+        )
+
     def _fit_operands(self, merged: dict, triggers: tuple[str, ...]) -> list[str]:
-        """Reduce the probe operands modulo the operand limit when the width or operator changed."""
+        """When the width or operator changed: the wanted probe operands, reduced modulo the operand limit if they do
+        not fit (so an operand reduced for a narrow width comes back when the width allows it again)."""
         if not changed_settings(self.settings, merged, triggers):
             return []
         op, n_bits = probe_operator(merged), merged["n_bits"]
         adjusted = []
-        for name in ("operand_a", "operand_b"):
-            fitted = fit_operand(merged[name], op, n_bits)
+        for name in OPERANDS:
+            fitted = fit_operand(self.wanted_operands[name], op, n_bits)
             if fitted != str(merged[name]).strip():
                 merged[name] = fitted
                 adjusted.append(name)
@@ -457,17 +474,13 @@ class Session:
         """(current, previously shown) headline numbers; the previous ones give the deltas.
 
         fresh_accuracy=False (while playing) uses the latest logged evaluation instead of evaluating now. A fresh
-        evaluation that first finds every pair right is logged (``Trainer.record_if_solved``): the solved step is then
-        this one, so a run trained in clicks can be solved earlier than the same run trained in one go (which is
-        checked every ``eval_every`` steps only); the weights are the same either way."""
+        evaluation is only shown: "solved at" is the trainer's (the first scheduled evaluation that found every pair
+        right, see ``rnn_core.train``), so a run trained in clicks reads the same step as one trained in one go."""
         trainer = self.trainer
         step = trainer.step
         logged_step = int(trainer.evals.last("step", -1))
         if fresh_accuracy and logged_step != step:
-            evaluation = self.evaluation()
-            accuracy, accuracy_step = evaluation.accuracy, step
-            with self.lock:  # it writes the evaluation log, which a download reads on its own thread
-                trainer.record_if_solved(evaluation)  # 100 % now: solved at this step, not the next logged one
+            accuracy, accuracy_step = self.evaluation().accuracy, step
         else:
             accuracy, accuracy_step = float(trainer.evals.last("accuracy", float("nan"))), logged_step
         steps, error = trainer.steps_log.arrays()

@@ -138,7 +138,11 @@ SETTINGS_LIST: tuple[Setting, ...] = (
     # -- training controls -----------------------------------------------------------------------------
     Setting("steps_per_click", "int", 1000, "Steps per click", "How many steps 'Train' runs.", bounds=(1, 100_000)),
     Setting(
-        "stop_when_solved", "bool", False, "Stop when solved", "Stop training as soon as every pair is answered right."
+        "stop_when_solved",
+        "bool",
+        False,
+        "Stop when solved",
+        "Stop training at the first evaluation that finds every pair right.",
     ),
     Setting(
         "demo_speed",
@@ -338,8 +342,11 @@ def format_value(setting: Setting, value) -> str:
 
 
 def to_query_params(settings: Mapping) -> dict[str, str]:
-    """Query parameters for the settings that differ from their defaults (invalid values are left out)."""
+    """Query parameters for the settings that differ from their defaults (invalid values are left out). "Stop when
+    solved" is compared with the named preset's own value, which a link to the preset would otherwise restore."""
     out: dict[str, str] = {}
+    preset = PRESETS.get(settings.get("preset"))
+    defaults = {**DEFAULTS, "stop_when_solved": preset.stop_when_solved if preset else DEFAULTS["stop_when_solved"]}
     for name, setting in SETTINGS.items():
         if name not in settings:
             continue
@@ -348,7 +355,7 @@ def to_query_params(settings: Mapping) -> dict[str, str]:
             continue
         text = format_value(setting, value)
         parsed, note = parse_value(setting, text)
-        if note is None and parsed != setting.default:
+        if note is None and parsed != defaults[name]:
             out[name] = format_value(setting, parsed)
     return out
 
@@ -426,8 +433,10 @@ def settings_from_config(config: TrainConfig) -> dict:
 
 
 def preset_settings(key: str) -> dict:
-    """Every config setting of a declared preset, plus the preset's own key (KeyError for an unknown key)."""
-    return {**settings_from_config(PRESETS[key].make_config()), "preset": key}
+    """Every setting a declared preset sets: its config, its "Stop when solved" and its own key (KeyError for an
+    unknown key)."""
+    preset = PRESETS[key]
+    return {**settings_from_config(preset.make_config()), "stop_when_solved": preset.stop_when_solved, "preset": key}
 
 
 def matching_preset(settings: Mapping, prefer: str | None = None) -> str:
@@ -445,14 +454,14 @@ def matching_preset(settings: Mapping, prefer: str | None = None) -> str:
 
 
 def with_preset_base(settings: Mapping, given: Sequence[str] = ()) -> dict:
-    """Settings parsed from a URL, with the URL's preset as the base: the config settings not `given` in the URL
-    take the preset's values (so `?preset=trask` alone opens the whole Trask configuration), those given win.
-    Then the preset is renamed to whichever preset the result matches ("custom" if none)."""
+    """Settings parsed from a URL, with the URL's preset as the base: the settings a preset sets that are not `given`
+    in the URL take the preset's values (so `?preset=trask` alone opens the whole Trask configuration), those given
+    win. Then the preset is renamed to whichever preset the result matches ("custom" if none)."""
     out = dict(settings)
     key = out.get("preset", DEFAULTS["preset"])
     if key in PRESETS:
         base = preset_settings(key)
-        out.update({name: value for name, value in base.items() if name in CONFIG_SETTINGS and name not in given})
+        out.update({name: value for name, value in base.items() if name != "preset" and name not in given})
     out["preset"] = matching_preset(out, key)
     return out
 

@@ -7,6 +7,12 @@ prints the tutorial's log instead (sum over bits of |t - y|, predicted and true 
 "a + b = prediction"), which reproduces the published log. ``--json`` ends the output with one JSON line with the
 results; ``--quiet`` drops the log lines. A run that diverges prints the trainer's message and exits 1.
 
+Evaluations stay a small share of the time: the trainer only checks, at its scheduled steps (``eval_every``), whether
+every pair is right (a few dozen examples settle it until the net is close), which gives "solved at" exactly as the
+dashboard finds it. Full evaluations (accuracy per bit, carry probe, spectral radius: the history a ``--save``
+checkpoint holds) are made at log steps while their time stays within EVAL_SHARE of the training time, or every
+``--eval-every N`` steps when that is given.
+
 ``eval`` loads a checkpoint and prints its accuracy at several widths, on random pairs and on carry-chain cases.
 
 Bad arguments, invalid settings and unreadable checkpoints exit with status 2 and one line on stderr, never a
@@ -17,17 +23,19 @@ This is the only module of ``rnn_core`` that prints.
 from __future__ import annotations
 
 import argparse
+import heapq
 import itertools
 import json
 import os
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from rnn_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from rnn_core.metrics import length_generalisation
+from rnn_core.metrics import Evaluation, length_generalisation
 from rnn_core.presets import PRESETS, Preset
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged, build_model
@@ -39,6 +47,7 @@ DEFAULT_EVAL_BITS = (8, 16, 32, 64)
 MAX_STEPS = 10**9  # --steps (hours of training; more is a typo, and the log's schedule must stay lazy)
 MAX_SAMPLES = 100_000  # eval --samples: random pairs per width, all evaluated at once
 TRAIN_CHUNK = 100_000  # steps per Trainer.train call (it allocates 8 bytes per step of the call)
+EVAL_SHARE = 0.1  # by default, full evaluations take at most this share of the training time
 # --flag -> TrainConfig field; None defaults mean "not given" (the preset's or the post's value is kept).
 CONFIG_FLAGS = {
     "op": "op",
@@ -101,7 +110,15 @@ def build_parser() -> OneLineParser:
         "--steps", type=_whole(0, MAX_STEPS), help=f"training steps (default {DEFAULT_STEPS}, or the preset's)"
     )
     train.add_argument("--interval", type=_whole(1), help=f"log every N steps (default {DEFAULT_INTERVAL})")
-    train.add_argument("--until-solved", action="store_true", help="stop at the first step every pair is right")
+    train.add_argument(
+        "--eval-every",
+        type=_whole(1),
+        metavar="N",
+        help=f"a full evaluation every N steps (default: at log steps, within {EVAL_SHARE:.0%} of the training time)",
+    )
+    train.add_argument(
+        "--until-solved", action="store_true", help="stop at the first evaluation that finds every pair right"
+    )
     train.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz) at the end")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--quiet", action="store_true", help="no log lines")
@@ -165,18 +182,39 @@ def _log_lines(trainer: Trainer, theta_before: np.ndarray, style: str) -> list[s
     ]
 
 
+class TrainingRun(NamedTuple):
+    seconds: float  # in Trainer.train (training, with its checks of whether every pair is right)
+    stopped: bool  # stopped early because solved (until_solved)
+    eval_seconds: float  # in full evaluations
+    evaluations: int  # full evaluations made
+
+
 def run_training(
-    trainer: Trainer, steps: int, interval: int, *, until_solved: bool = False, style: str = "post", out=None
-) -> tuple[float, bool]:
+    trainer: Trainer,
+    steps: int,
+    interval: int,
+    *,
+    until_solved: bool = False,
+    style: str = "post",
+    out=None,
+    eval_every: int | None = None,
+    eval_estimate: float = 0.0,
+) -> TrainingRun:
     """Train ``steps`` steps, logging after step indices 0, interval, 2 * interval, ... (0-based, as the post).
 
     The step before each log is run on its own, keeping a copy of the weights it starts from, so the logged
-    example is shown as it was trained. out: a text stream for the log, or None for none.
-    Returns (seconds spent in training, stopped early because solved). Raises TrainingDiverged.
+    example is shown as it was trained. out: a text stream for the log, or None for none. Full evaluations: every
+    ``eval_every`` steps, or (None) at log steps whenever the evaluation time so far plus ``eval_estimate`` (the
+    latest one's cost, at first the caller's guess) stays within EVAL_SHARE of the training time so far.
+    Raises TrainingDiverged.
     """
-    seconds = 0.0
+    trainer.full_evaluations = False  # scheduled steps: only the exact check whether every pair is right
+    seconds = eval_seconds = 0.0
+    evaluations = 0
     log_steps = range(1, steps + 1, interval)  # trainer.step right after step index 0, interval, ...
-    targets = log_steps if steps in log_steps else itertools.chain(log_steps, (steps,))  # lazy: steps may be 1e9
+    eval_steps = range(eval_every, steps + 1, eval_every) if eval_every else range(0)
+    # lazy (steps may be 1e9): log steps, evaluation steps and the last step, in order, once each
+    targets = (k for k, _ in itertools.groupby(heapq.merge(log_steps, eval_steps, (steps,))))
     for target in targets:
         is_log = target in log_steps
         n_plain = target - trainer.step - (1 if is_log else 0)
@@ -192,17 +230,26 @@ def run_training(
         stopped = bool(reports) and reports[-1].stopped_early
         if is_log and out is not None and trainer.step == target:
             print("\n".join(_log_lines(trainer, theta_before, style)), file=out)
+        due = target in eval_steps if eval_every else is_log and eval_seconds + eval_estimate <= EVAL_SHARE * seconds
+        if due and trainer.step == target:
+            t0 = time.perf_counter()
+            trainer.evaluate_and_log()
+            eval_estimate = time.perf_counter() - t0
+            eval_seconds += eval_estimate
+            evaluations += 1
         if stopped:
-            return seconds, True
-    return seconds, False
+            return TrainingRun(seconds, True, eval_seconds, evaluations)
+    return TrainingRun(seconds, False, eval_seconds, evaluations)
 
 
-def _summary(trainer: Trainer, seconds: float, preset: Preset | None, saved: str | None) -> dict:
-    ev = trainer.evaluate()
+def _summary(trainer: Trainer, ev: Evaluation, run: TrainingRun, preset: Preset | None, saved: str | None) -> dict:
+    seconds = run.seconds
     return {
         "steps": trainer.step,
         "train_seconds": round(seconds, 4),
         "steps_per_second": round(trainer.step / seconds, 1) if seconds > 0 else None,
+        "eval_seconds": round(run.eval_seconds, 4),
+        "evaluations": run.evaluations,
         "exhaustive_accuracy": ev.accuracy,
         "eval_examples": ev.n_examples,
         "eval_complete": bool(trainer.task.enumerable),
@@ -229,12 +276,24 @@ def cmd_train(args: argparse.Namespace, parser: OneLineParser) -> int:
         parser.error(f"cannot save to {args.save}: it is a folder; give a file name such as run.npz")
     style = preset.log_style if preset else "post"
     out = None if args.quiet else sys.stdout
+    t0 = time.perf_counter()
     trainer = Trainer(config)
+    built = time.perf_counter() - t0  # building the trainer evaluates once: more than one evaluation costs
     try:
-        seconds, _ = run_training(trainer, steps, interval, until_solved=args.until_solved, style=style, out=out)
+        run = run_training(
+            trainer,
+            steps,
+            interval,
+            until_solved=args.until_solved,
+            style=style,
+            out=out,
+            eval_every=args.eval_every,
+            eval_estimate=built,
+        )
     except TrainingDiverged as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 1
+    final = trainer.evaluate_and_log()  # the history (and a --save checkpoint) ends with the last step's evaluation
     saved = None
     if args.save is not None:
         try:
@@ -242,11 +301,11 @@ def cmd_train(args: argparse.Namespace, parser: OneLineParser) -> int:
         except (OSError, CheckpointError) as e:
             print(f"{PROG}: error: cannot save the checkpoint to {args.save}: {e}", file=sys.stderr)
             return 1
-    summary = _summary(trainer, seconds, preset, saved)
+    summary = _summary(trainer, final, run, preset, saved)
     if not args.quiet:
         solved = summary["solved_at_step"]
         print(
-            f"steps: {summary['steps']}  train_seconds: {seconds:.3f}  "
+            f"steps: {summary['steps']}  train_seconds: {run.seconds:.3f}  eval_seconds: {run.eval_seconds:.3f}  "
             f"exhaustive_accuracy: {summary['exhaustive_accuracy']:.4f}  "
             f"solved_at_step: {'never' if solved is None else solved}" + (f"  saved: {saved}" if saved else "")
         )

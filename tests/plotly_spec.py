@@ -1,4 +1,4 @@
-"""Read the dashboard's Plotly figures inside Streamlit's AppTest (from ../shared/tools/apptest_helpers.py).
+"""Read the dashboard's Plotly figures inside Streamlit's AppTest.
 
 AppTest has no typed plotly accessor: `st.plotly_chart` charts come back from ``at.get("plotly_chart")`` with the
 figure JSON in ``.proto.spec``; the live charts (carrylab.components.live_chart, a components-v2 element) from

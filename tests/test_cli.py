@@ -195,6 +195,67 @@ def test_run_training_logs_the_posts_schedule():
     """In process: log after step indices 0, interval, 2 * interval, ... and train exactly the asked steps."""
     trainer = Trainer(TrainConfig(n_bits=4, n_hidden=4))
     out = io.StringIO()
-    seconds, stopped = cli.run_training(trainer, 25, 10, out=out)
-    assert trainer.step == 25 and not stopped and seconds > 0
+    run = cli.run_training(trainer, 25, 10, out=out)
+    assert trainer.step == 25 and not run.stopped and run.seconds > 0
     assert re.findall(r"learn count: (\d+)", out.getvalue()) == ["0", "10", "20"]
+
+
+def test_train_finds_the_dashboards_solved_step_without_evaluating_every_pair_each_time():
+    """Issue 13.19: the CLI no longer evaluates every pair every 200 steps, yet "solved at" is the dashboard's
+    (the seed post, seed 0: every pair right at the evaluation at step 600, test_dashboard checks the headline)."""
+    proc = run("train", "--steps", "3000", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    result = last_json(proc.stdout)
+    assert result["solved_at_step"] == 600
+    assert result["evaluations"] < 3000 // 200  # before: one full evaluation per 200 steps
+    assert result["exhaustive_accuracy"] == 1.0
+
+
+def test_eval_every_sets_the_full_evaluation_interval(tmp_path):
+    path = tmp_path / "run.npz"
+    proc = run("train", "--steps", "1000", "--eval-every", "250", "--quiet", "--json", "--save", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert last_json(proc.stdout)["evaluations"] == 4
+    from rnn_core.checkpoint import load_checkpoint
+
+    steps = load_checkpoint(path).to_trainer().evals.array("step").tolist()
+    assert steps == [0, 250, 500, 600, 750, 1000]  # 600: the scheduled check that found every pair right
+    assert run("train", "--eval-every", "0").returncode == 2
+
+
+class FakeClock:
+    """A clock in which a training step takes 1 ms and a full evaluation 200 ms (the ratio is what matters)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_by_default_full_evaluations_stay_within_a_tenth_of_the_training_time(monkeypatch):
+    """Full evaluations are made at log steps only, and only while their time stays within EVAL_SHARE of the
+    training time: measured on a fake clock, so the schedule is checked, not this machine's speed."""
+    clock = FakeClock()
+    monkeypatch.setattr(cli, "time", clock)
+    trainer = Trainer(TrainConfig(n_bits=4, n_hidden=4))  # its step-0 evaluation is not the CLI's
+    train, evaluate_and_log = Trainer.train, Trainer.evaluate_and_log
+    evaluated_at = []
+
+    def timed_train(self, n_steps, **kwargs):
+        report = train(self, n_steps, **kwargs)
+        clock.now += 1e-3 * report.steps_done
+        return report
+
+    def timed_evaluation(self):
+        evaluated_at.append(self.step)
+        clock.now += 0.2
+        return evaluate_and_log(self)
+
+    monkeypatch.setattr(Trainer, "train", timed_train)
+    monkeypatch.setattr(Trainer, "evaluate_and_log", timed_evaluation)
+    result = cli.run_training(trainer, 20_000, 500, eval_estimate=0.2)
+    assert result.seconds == pytest.approx(20.0) and result.evaluations == len(evaluated_at)
+    assert result.eval_seconds == pytest.approx(0.2 * len(evaluated_at))
+    assert result.eval_seconds <= cli.EVAL_SHARE * result.seconds
+    assert evaluated_at == list(range(2001, 20_000, 2000))  # as many as fit, at log steps (after step index 2000...)

@@ -171,6 +171,17 @@ def test_preset_settings_round_trip_through_the_url(key):
     assert back["preset"] == key
 
 
+@pytest.mark.parametrize("stop", [True, False])
+def test_a_link_to_the_tiny_preset_keeps_its_stop_when_solved(stop):
+    """The Tiny preset turns Stop when solved on (issue 13.16); a link says so only when it differs from that."""
+    settings = {**DEFAULTS, **preset_settings("tiny"), "stop_when_solved": stop}
+    params = to_query_params(settings)
+    assert ("stop_when_solved" in params) == (not stop)
+    parsed, notes = parse_query_params(params)
+    assert notes == [] and with_preset_base(parsed, given=list(params))["stop_when_solved"] is stop
+    assert preset_settings("seed_post")["stop_when_solved"] is False
+
+
 def test_matching_preset_prefers_the_named_one_and_falls_back_to_custom():
     assert matching_preset(DEFAULTS, "long_numbers") == "long_numbers"  # same config as seed_post
     assert matching_preset(DEFAULTS, "trask") == "seed_post"

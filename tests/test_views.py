@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from carrylab.analysis import length_curve, probe_trace, snapshot_model
+from carrylab.analysis import probe_trace, snapshot_model
 from tests.plotly_spec import chart_keys, live_charts, plotly_specs
 
 FAST = {"optimizer": "adam", "eta": 0.01, "batch_size": 16, "n_hidden": 16, "eval_every": 20}
@@ -23,11 +23,15 @@ import streamlit as st
 
 from carrylab.analysis import analyse
 from carrylab.views import carry, dynamics, errors, filmstrip, length, machine, pairs, seeds
+from rnn_core.handbuilt import carry_adder_params
 from rnn_core.train import TrainConfig, Trainer
 
 if "trainer" not in st.session_state:
     trainer = Trainer(TrainConfig(**{config!r}))
     trainer.train({steps})
+    if {handbuilt!r}:  # the textbook adder's weights in place of the trained ones
+        for name, value in carry_adder_params(trainer.model.n_hidden).items():
+            trainer.model.params[name][...] = value
     st.session_state.trainer = trainer
 trainer = st.session_state.trainer
 an = analyse(trainer)
@@ -79,9 +83,9 @@ def charts(at: AppTest) -> dict[str, dict]:
     return {key: _decode(spec) for key, spec in plotly_specs(at).items()}
 
 
-def page(tmp_path: Path, *, steps: int = 100, probe=(127, 1), **config) -> AppTest:
+def page(tmp_path: Path, *, steps: int = 100, probe=(127, 1), handbuilt: bool = False, **config) -> AppTest:
     path = tmp_path / "carry_page.py"
-    path.write_text(PAGE.format(config={"seed": 0, **FAST, **config}, steps=steps, probe=probe))
+    path.write_text(PAGE.format(config={"seed": 0, **FAST, **config}, steps=steps, probe=probe, handbuilt=handbuilt))
     at = AppTest.from_file(str(path), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
@@ -107,10 +111,14 @@ def test_carry_view_draws_the_correlation_and_the_probe_example(add_page):
     trainer = add_page.session_state["trainer"]
     specs = charts(add_page)
     np.testing.assert_allclose(specs["carry_corr_chart"]["data"][0]["y"], an.carry_corr)
-    trace = probe_trace(trainer.model, trainer.task, 127, 1)
-    order = np.argsort(-np.abs(an.carry_corr), kind="stable")
     hidden = specs["carry_hidden_chart"]["data"][1]
-    np.testing.assert_allclose(np.asarray(hidden["z"]), trace.hidden.T[order])
+    units = [int(label.split("unit ")[1]) for label in hidden["y"]]
+    assert sorted(units) == list(range(trainer.model.n_hidden))  # every unit once
+    strength = np.abs(an.carry_corr[units])
+    assert np.all(np.diff(strength) <= 1e-12)  # strongest carry correlation on top
+    batch = trainer.task.encode(127, 1)
+    _, h = trainer.model.forward(batch.x)  # the model's own states, straight from the engine
+    np.testing.assert_allclose(np.asarray(hidden["z"]), h[0, 1:].T[units])
     assert hidden["y"][0].startswith("★ unit")  # the best carry unit is on top and starred
     steps, probe = trainer.evals.array("step"), trainer.evals.array("probe_accuracy")
     np.testing.assert_allclose(specs["probe_acc_chart"]["data"][0]["y"], 100 * probe)
@@ -142,8 +150,33 @@ def test_length_view_computes_the_curve_once_and_caches_it(add_page):
     cached = add_page.session_state["length_cache"]["curve"]
     assert cached.step == trainer.step
     data = charts(add_page)["length_chart"]["data"]
-    np.testing.assert_allclose(data[0]["y"], 100 * length_curve(trainer).random)
+    np.testing.assert_allclose(data[0]["y"], 100 * cached.random)  # the chart shows the cached curve
     assert any(cached.summary() in m.value for m in add_page.markdown)
+
+
+@pytest.fixture(scope="module")
+def adder_page(tmp_path_factory) -> AppTest:
+    """The carry views of the hand-built textbook adder (rnn_core/handbuilt.py): exact at every width, unit 1 holds
+    the carry (+1 carry, -1 none), units 3.. are 0. Known answers, not the views' own computations."""
+    return page(tmp_path_factory.mktemp("adder"), steps=20, handbuilt=True, n_hidden=6)
+
+
+def test_the_carry_view_puts_the_handbuilt_adders_carry_unit_on_top(adder_page):
+    hidden = charts(adder_page)["carry_hidden_chart"]["data"][1]
+    assert hidden["y"][0] == "★ unit 1"
+    # 127 + 1: a carry out of bits 0-6, none out of bit 7; unit 1 is saturated at +-1 (|h| >= tanh(5))
+    np.testing.assert_allclose(np.asarray(hidden["z"])[0], [1, 1, 1, 1, 1, 1, 1, -1], atol=1e-3)
+    zero_rows = [i for i, label in enumerate(hidden["y"]) if int(label.split("unit ")[1]) >= 3]
+    assert len(zero_rows) == 3 and not np.asarray(hidden["z"])[zero_rows].any()  # units 3-5 have no weights
+    corr = charts(adder_page)["carry_corr_chart"]["data"][0]["y"]
+    assert corr[1] > 0.999  # unit 1 is the carry
+
+
+def test_the_length_view_shows_the_handbuilt_adder_exact_at_every_width(adder_page):
+    data = charts(adder_page)["length_chart"]["data"]
+    assert list(data[0]["x"])[0] == 1 and list(data[0]["x"])[-1] == 64
+    assert [trace["name"] for trace in data] == ["random pairs", "carry-chain cases"]
+    assert all(y == 100 for trace in data for y in trace["y"])
 
 
 def test_dynamics_view_draws_gradients_weights_and_spectral_radius(add_page):
@@ -237,3 +270,17 @@ def test_seed_sweep_button_trains_the_seeds_in_worker_processes(tmp_path):
     assert stored["seeds"] == [0, 1] and stored["budget"] == 2000
     assert all(r["solved_at_step"] is not None for r in stored["results"])
     assert "seed_sweep_chart" in chart_keys(at)
+
+
+def test_evaluate_widths_says_the_curve_is_up_to_date_when_nothing_changed(tmp_path):
+    """Issue 13.18: the button did nothing visible when the curve was already computed for these weights."""
+    at = page(tmp_path, steps=20)
+    curve = at.session_state["length_cache"]["curve"]
+    assert not at.success
+    at.button(key="length_eval").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        f"Already up to date: the curve below is for the current weights (step {curve.step:,}). "
+        "Train further and press the button again to see them change."
+    ]
+    assert at.session_state["length_cache"]["curve"] is curve  # not recomputed

@@ -17,6 +17,7 @@ from the session's settings, which also restores it when a lazy tab did not draw
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 
@@ -27,10 +28,8 @@ from carrylab.settings import (
     SETTINGS,
     STREAMLIT_PARAMS,
     Setting,
-    fit_operand,
     parse_query_params,
     parse_value,
-    probe_operator,
     to_query_params,
     with_preset_base,
 )
@@ -65,9 +64,6 @@ def session_from_url() -> Session:
     params = _query_params()
     settings, notes = parse_query_params(params)
     settings = with_preset_base(settings, given=list(params))  # ?preset=trask alone: the whole Trask setup
-    for name in ("operand_a", "operand_b"):  # default operands that do not fit the linked width: reduce them
-        if name not in params:
-            settings[name] = fit_operand(settings[name], probe_operator(settings), int(settings["n_bits"]))
     session, _ = get_session(st.session_state, settings)
     session.notices = [Notice("warning", note) for note in notes] + session.notices
     for name, value in session.settings.items():
@@ -116,9 +112,10 @@ def setting_widget(setting: Setting, session: Session, *, disabled: bool = False
     if name not in st.session_state or name in session.refused:
         st.session_state[name] = session.settings[name]
         session.refused.discard(name)
-    elif st.session_state[name] is None and setting.kind in ("int", "float"):
-        # An empty, non-numeric or out-of-range entry arrives as None (number inputs have value=None): refuse it
-        # with a message and show the current value again.
+    elif setting.kind in ("int", "float") and not _in_bounds(setting, st.session_state[name]):
+        # An empty or non-numeric entry arrives as None, an out-of-range one as it was typed (the boxes have no
+        # min/max: the browser would keep 99 in a 1..64 box, marked red, and never send it): refuse it with a
+        # message and show the value in use again.
         st.session_state[name] = session.settings[name]
         lo, hi = setting.bounds
         kind, shown = ("a whole number", "{:,}") if setting.kind == "int" else ("a number", "{:g}")
@@ -141,16 +138,22 @@ def setting_widget(setting: Setting, session: Session, *, disabled: bool = False
     lo, hi = setting.bounds
     if setting.options:
         return where.select_slider(setting.label, options=setting.options, **common)
-    # value=None: an out-of-range or non-numeric entry (which only a crafted message can send) arrives as None and
-    # is refused with a message, instead of Streamlit silently replacing it with min_value.
-    if setting.kind == "int":
-        return where.number_input(setting.label, min_value=int(lo), max_value=int(hi), step=1, value=None, **common)
     if name in _SLIDERS:
         return where.slider(setting.label, float(lo), float(hi), step=_SLIDERS[name], **common)
+    # No min_value/max_value: the browser sends whatever is typed, and the bounds are checked above (with a message).
+    # value=None: an empty entry arrives as None instead of Streamlit replacing it with a default.
+    if setting.kind == "int":
+        return where.number_input(setting.label, step=1, value=None, **common)
     fmt, step = _FLOAT_INPUT.get(name, ("%g", 0.01))
-    return where.number_input(
-        setting.label, min_value=float(lo), max_value=float(hi), step=step, format=fmt, value=None, **common
-    )
+    return where.number_input(setting.label, step=step, format=fmt, value=None, **common)
+
+
+def _in_bounds(setting: Setting, value) -> bool:
+    """A number input's value is usable: a finite number within the setting's bounds."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    lo, hi = setting.bounds
+    return lo <= value <= hi
 
 
 def read_widgets(session: Session, names: Iterable[str]) -> None:

@@ -45,6 +45,12 @@ def render(trainer: Trainer, *, live: bool = False, presentation: bool = False) 
         with st.spinner("Evaluating longer numbers..."):
             curve = length_curve(trainer)
         st.session_state[CACHE_KEY] = {"model": _identity(trainer), "curve": curve}
+    elif clicked:  # nothing to recompute: say so, rather than appear to ignore the click
+        st.success(
+            f"Already up to date: the curve below is for the current weights (step {trainer.step:,}). "
+            "Train further and press the button again to see them change.",
+            icon=":material/check:",
+        )
     if curve.step != trainer.step:
         st.caption(
             f"Computed at step {curve.step:,}; the net is now at step {trainer.step:,}. It updates when paused, "

@@ -140,16 +140,15 @@ def _inputs_and_table(session: Session):
         cols = [*st.columns([1, 1, 1.6] if mixed else [1, 1], vertical_alignment="bottom"), st.container()]
     else:
         cols = st.columns([1, 1, 1, 2] if mixed else [1, 1, 2], vertical_alignment="bottom")
+    if mixed:  # read first: a new operator may change the operands, which must happen before their boxes are drawn
+        setting_widget(SETTINGS["probe_op"], session, container=cols[2])
+        read_widgets(session, ["probe_op"])
     op, n_bits = probe_operator(session.settings), int(session.settings["n_bits"])
     allowed = f"A whole number in {operand_range_text(op, n_bits)} ({op} at {n_bits} bits)."
     setting_widget(SETTINGS["operand_a"], session, container=cols[0], help=allowed)
     setting_widget(SETTINGS["operand_b"], session, container=cols[1], help=allowed)
-    names = ["operand_a", "operand_b", "order_units"]
-    if mixed:
-        setting_widget(SETTINGS["probe_op"], session, container=cols[2])
-        names.append("probe_op")
     setting_widget(SETTINGS["order_units"], session, container=cols[-1])
-    read_widgets(session, names)
+    read_widgets(session, ["operand_a", "operand_b", "order_units"])
 
     operands = _operands(session)
     if operands is None:

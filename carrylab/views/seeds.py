@@ -77,7 +77,8 @@ def render(trainer: Trainer) -> None:
     _results(config)
     explain(
         "Each dot is one complete training run of the current settings from a different random seed (initial "
-        "weights and the order of examples), stopped as soon as every pair is right. Runs that never got there "
+        "weights and the order of examples), stopped at the first evaluation that finds every pair right (the step "
+        "the Training tab calls 'Solved at' for that seed). Runs that never got there "
         "within the budget are drawn as ✕ on the dotted line.\n\n"
         "**What to look for**: a reliable configuration solves with every seed, at similar step counts. A wide "
         "spread, or a few ✕, means learning the carry depends on luck: try a different learning rate, more "

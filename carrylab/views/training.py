@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import streamlit as st
 
 from carrylab import charts
 from carrylab.components.live_chart import live_chart
 from carrylab.formatting import percent, signed_delta
-from carrylab.session import RECENT_WINDOW, Session
+from carrylab.session import RECENT_WINDOW, MetricValues, Session
 from carrylab.settings import SETTINGS
 from carrylab.views.carry import explain
 from carrylab.views.controls import read_widgets, setting_widget
@@ -68,19 +69,47 @@ def render_metrics(session: Session) -> None:
         help=f"Share of {pairs} answered right (every bit), at step {current.accuracy_step:,}. "
         "While playing it is updated at each periodic evaluation.",
     )
-    solved = current.solved_at_step
-    # Solved once, wrong again now (e.g. after too large a learning rate): say so beside the step.
-    relapsed = solved is not None and math.isfinite(current.accuracy) and current.accuracy < 1.0
+    trainer = session.trainer
+    value, delta = solved_metric(
+        current,
+        trainer.evals.array("step"),
+        trainer.evals.array("accuracy"),
+        len(task.exhaustive()),
+        trainer.config.eval_every,
+    )
     cols[3].metric(
         "Solved at",
-        "not yet" if solved is None else f"step {solved:,}",
-        delta="below 100 % now" if relapsed else None,
-        delta_color="orange",
+        value,
+        delta=delta,
+        delta_color="orange" if current.solved_at_step is not None else "off",
         delta_arrow="off",
-        help=f"First evaluation at which every pair was right: evaluations run every {session.settings['eval_every']} "
-        "steps, when the Accuracy metric is measured between them, and with Stop when solved as soon as the "
-        "training examples all come out right.",
+        help=f"The first evaluation that found every pair right. Evaluations run every "
+        f"{trainer.config.eval_every:,} steps (Advanced: Evaluate every), whether the steps are trained in one go, "
+        "in clicks, in a seed sweep or on the command line, so the same setup is always solved at the same step. "
+        "The Accuracy metric is measured at every step you look at, so it can reach 100 % a little earlier.",
     )
+
+
+def solved_metric(
+    current: MetricValues, eval_steps: np.ndarray, eval_accuracy: np.ndarray, n_pairs: int, eval_every: int
+) -> tuple[str, str | None]:
+    """The "Solved at" metric's value and delta. Solved and still right: "step N". Solved, but some pairs wrong now:
+    how many are still right and the first evaluation after solving that found one wrong (or this step, when only
+    the current Accuracy shows it), so that it reads as a pair lost, not as un-learning. Not solved, though every
+    pair is right now: the step of the evaluation that will record it."""
+    solved = current.solved_at_step
+    accuracy = current.accuracy
+    if solved is None:
+        if accuracy == 1.0:
+            return "not yet", f"100 % now: recorded at step {(current.step // eval_every + 1) * eval_every:,}"
+        return "not yet", None
+    if not (math.isfinite(accuracy) and accuracy < 1.0):
+        return f"step {solved:,}", None
+    wrong = max(1, round((1.0 - accuracy) * n_pairs))
+    later = (eval_steps > solved) & (eval_accuracy < 1.0)
+    lost_at = int(eval_steps[later][0]) if later.any() else current.accuracy_step
+    pairs = "one pair" if wrong == 1 else f"{wrong:,} pairs"
+    return f"step {solved:,}", f"right on all but {pairs}, lost at step {lost_at:,}"
 
 
 def presenting(session: Session) -> bool:
