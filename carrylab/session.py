@@ -149,7 +149,8 @@ def probe_example(trainer: Trainer, a: int, b: int, op: str) -> ProbeResult:
     """Run the trainer's model on a single example a `op` b (operands already validated for the task)."""
     task = trainer.task
     batch = task.encode(np.array([a], dtype=np.uint64), np.array([b], dtype=np.uint64), OPERATORS.index(op))
-    y, h = trainer.model.forward(batch.x)  # y: (1, T, 1), h: (1, T+1, H)
+    y, states = trainer.model.forward(batch.x)  # y: (1, T, 1), states["h"]: (1, T+1, H)
+    h = states["h"]
     prob = y[0, :, 0].astype(np.float64)
     return ProbeResult(
         a=int(a),

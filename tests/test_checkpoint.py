@@ -21,7 +21,7 @@ from rnn_core.checkpoint import (
     save_checkpoint,
 )
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
-from rnn_core.model import PARAM_NAMES
+PARAM_NAMES = ("W_in", "W_rec", "b_rec", "W_out", "b_out")  # the Elman cell's
 from rnn_core.train import TrainConfig, Trainer
 
 

@@ -91,7 +91,7 @@ def _heatmap(session: Session, result: ProbeResult, order):
             "P(y=1)": result.prob,
             "prediction": result.pred,
         },
-        cell="tanh" if session.trainer.model.cell == "tanh" else "sigmoid",
+        activation=session.trainer.model.activation,
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
         title=f"Hidden state while computing {result.a} {result.symbol} {result.b}",
