@@ -68,6 +68,27 @@ def loss_and_output_grad(y: np.ndarray, target: np.ndarray, loss: str) -> tuple[
     return value, y - target
 
 
+GATED_INITS = ("normal", "torch")
+
+
+def init_gated(model: RecurrentModel, rng, init: str, biases: dict[str, np.ndarray] | None = None) -> None:
+    """Initialise a gated cell's W_in, W_rec and the read-out, drawn in that order from rng.
+
+    "normal": N(0, 1)/sqrt(fan_in) weights and zero biases (the post's scheme), then ``biases`` (name -> values);
+    "torch": PyTorch's default, every parameter U(-1/sqrt(H), 1/sqrt(H)), read-out included (``nn.Linear``)."""
+    if init not in GATED_INITS:
+        raise ValueError(f"init must be one of {GATED_INITS}, got {init!r}")
+    H = model.n_hidden
+    for name, view in model.params.items():
+        if init == "torch":
+            model.params[name] = rng.uniform(-1.0 / np.sqrt(H), 1.0 / np.sqrt(H), view.shape)
+        elif view.ndim == 2:
+            model.params[name] = rng.standard_normal(view.shape) / np.sqrt(view.shape[0])
+    for name, value in (biases or {}).items():
+        if init == "normal":
+            model.params[name] = value
+
+
 def _positive_int(name: str, v) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
         raise ValueError(f"{name} must be a positive whole number, got {v!r}")
