@@ -34,8 +34,7 @@ import numpy as np
 from carrylab.formatting import percent
 from rnn_core import diagnostics as diag
 from rnn_core.encoding import from_bits
-from rnn_core.metrics import PrefixTrie, length_generalisation
-from rnn_core.metrics import prefix_states
+from rnn_core.metrics import PrefixTrie, length_generalisation, prefix_states
 from rnn_core.model import RecurrentModel, sigmoid
 from rnn_core.tasks import OPERATORS, SYMBOLS, Batch, Task, operand_limit
 from rnn_core.train import TrainConfig, Trainer, build_model

@@ -28,6 +28,7 @@ import numpy as np
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
+    PRESETS,
     RESET_SETTINGS,
     SETTINGS,
     changed_settings,
@@ -42,7 +43,6 @@ from carrylab.settings import (
 )
 from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from rnn_core.metrics import Evaluation
-from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import Trainer, TrainingDiverged
 

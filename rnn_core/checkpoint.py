@@ -49,8 +49,8 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib import format as npy_format
 
-from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.cells import CELL_CLASSES, cell_class
+from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.model import RecurrentModel
 from rnn_core.optim import make_optimizer
 from rnn_core.tasks import OPERATORS
@@ -543,7 +543,7 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
     _check_format(arrays["format"])
     config = _config_from(arrays["config_json"])
     _check_key_set(set(arrays), expected_keys(config))
-    T, H, n_in = config.n_bits, config.n_hidden, config.task.n_in
+    T, H = config.n_bits, config.n_hidden
     n_params = _n_params(config)
 
     params = _params(arrays, config)

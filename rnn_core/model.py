@@ -21,7 +21,8 @@ The public step interface, used by evaluation over shared prefixes, the analysis
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -130,6 +131,8 @@ class RecurrentModel:
     work: int = 1
     activation: str = "tanh"  # the range of h: "tanh" (-1..1) or "sigmoid" (0..1), e.g. for colour scales
     options: tuple[str, ...] = ()  # keyword options the constructor takes beyond the shared ones
+    state_range: tuple[float, float] = (-1.0, 1.0)  # (lo, hi) of h, for saturation
+    torch_layout: dict[str, tuple[str, str]] = {}  # PyTorch state_dict key -> (parameter, how), see interop.py
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int = 1, *, dtype=np.float64):
         """The shared part of a cell's constructor: sizes, dtype, zero parameters (the cell then initialises them)."""

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from rnn_core import fastnp
+from rnn_core.cells import CELLS, cell_class, make_model
 from rnn_core.diagnostics import carry_correlation, correlation_and_probe
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
-from rnn_core.cells import CELLS, cell_class, make_model
 from rnn_core.model import RecurrentModel
 from rnn_core.optim import OPTIMIZERS, make_optimizer
 from rnn_core.tasks import TASK_OPS, Task
@@ -100,7 +100,9 @@ class TrainConfig:
                 if not (lo <= v <= hi) or (not want_int and not math.isfinite(v)):
                     raise ValueError(f"{f.name} must be from {lo} to {hi}, got {v!r}")
         if self.variant == "trask" and self.cell != "elman":
-            raise ValueError(f"variant trask is an Elman cell (sigmoid, no biases); it needs cell elman, not {self.cell}")
+            raise ValueError(
+                f"variant trask is a sigmoid Elman cell without biases: cell must be elman, not {self.cell!r}"
+            )
         T, H, B, W = int(self.n_bits), int(self.n_hidden), int(self.batch_size), self.work
         cost = "" if W == 1 else f"{W} x "
         of = "" if W == 1 else f" (a {self.cell} step is {W} Elman steps' work)"

@@ -148,7 +148,9 @@ def _option_figures() -> list[go.Figure]:
     return [
         error_figure(np.arange(50), rng.random(50), log_y=True, solved_step=20, max_points=10),
         error_figure([], [], eval_steps=[], accuracy=[]),
-        hidden_heatmap_figure(_hidden(), tracks=None, activation="sigmoid", unit_order=[3, 1, 0, 2], highlight_units=[1]),
+        hidden_heatmap_figure(
+            _hidden(), tracks=None, activation="sigmoid", unit_order=[3, 1, 0, 2], highlight_units=[1]
+        ),
         hidden_heatmap_figure(_hidden(), tracks={"P(y=1)": rng.random(T)}, highlight_units=[0, 3]),
         state_space_figure(rng.standard_normal((30, 2)), rng.integers(0, 2, 30), cluster=rng.integers(0, 9, 30)),
         pair_grid_figure(grid, grid, np.eye(4, dtype=int), answer=answer, net_answer=answer + np.eye(4, dtype=int)),

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_core import ElmanRNN
 from rnn_core import diagnostics as D
 from rnn_core.handbuilt import CARRY_UNIT, carry_adder_params
-from rnn_core import ElmanRNN
 
 # ----------------------------------------------------------------------------------------------------------
 # helpers: bits, carries and the network's sums, computed independently of the code under test

@@ -19,7 +19,12 @@ def _discover() -> dict[str, type[RecurrentModel]]:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, RecurrentModel) and obj.cell and obj.__module__ == module.__name__:
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, RecurrentModel)
+                and obj.cell
+                and obj.__module__ == module.__name__
+            ):
                 found[obj.cell] = obj
     order = ("elman", "gru", "lstm")  # the post's cell first, then PyTorch's order; any other after them
     return {name: found[name] for name in (*[n for n in order if n in found], *sorted(set(found) - set(order)))}

@@ -40,6 +40,12 @@ class ElmanRNN(RecurrentModel):
     n_gates = 1
     work = 1
     options = ("activation", "use_bias", "init")
+    torch_layout = {  # PyTorch state_dict key -> (parameter, how): "T" transposed, "=" as is, "+" the second copy
+        "weight_ih_l0": ("W_in", "T"),  # of a bias kept once (zeros as a parameter, the same gradient)
+        "weight_hh_l0": ("W_rec", "T"),
+        "bias_ih_l0": ("b_rec", "="),
+        "bias_hh_l0": ("b_rec", "+"),
+    }
 
     def __init__(
         self,
@@ -188,4 +194,3 @@ class ElmanRNN(RecurrentModel):
             return value
 
         return backward
-

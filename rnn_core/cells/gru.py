@@ -121,8 +121,19 @@ class GRU(RecurrentModel):
         half = fastnp.constant(0.5, dt)
         X1_2d, XI_2d = X1.reshape(T * B, 1 + n_in), XI.reshape(T * B, G)
         steps = tuple(
-            (S[t], GR[t], XI[t, :, : 2 * H], RZ[t], RZ[t, :, :H], RZ[t, :, H:], GR[t, :, 2 * H :], XI[t, :, 2 * H :],
-             N[t], S[t, :, :H], S[t + 1, :, :H])
+            (
+                S[t],
+                GR[t],
+                XI[t, :, : 2 * H],
+                RZ[t],
+                RZ[t, :, :H],
+                RZ[t, :, H:],
+                GR[t, :, 2 * H :],
+                XI[t, :, 2 * H :],
+                N[t],
+                S[t, :, :H],
+                S[t + 1, :, :H],
+            )
             for t in range(T)
         )
 
@@ -143,8 +154,9 @@ class GRU(RecurrentModel):
                 add(n, D, h_next)
             readout()
 
-        backward = {loss: self._compile_backward(T, B, S, X1, GR, RZ, N, R, GH, loss, loss_grad, out_grads)
-                    for loss in LOSSES}
+        backward = {
+            loss: self._compile_backward(T, B, S, X1, GR, RZ, N, R, GH, loss, loss_grad, out_grads) for loss in LOSSES
+        }
         return Pass(X1[:, :, 1:], Y, {"h": S[:, :, :H]}, GH, forward, backward)
 
     def _compile_backward(self, T, B, S, X1, GR, RZ, N, R, GH, loss, loss_grad, out_grads):
@@ -163,8 +175,20 @@ class GRU(RecurrentModel):
         R_dg = R[:T].reshape(T * B, G + H)[:, :G]
         X1_T, DXI_2d = X1.reshape(T * B, 1 + n_in).T, DXI.reshape(T * B, G)
         steps = tuple(
-            (GH[t], CN[t], CZ[t], CR[t], RZ[t, :, :H], DXI[t, :, 2 * H :], R[t, :, :H], R[t, :, H : 2 * H],
-             R[t, :, 2 * H : G], R[t], GH[t - 1] if t else None, RZ[t, :, H:])
+            (
+                GH[t],
+                CN[t],
+                CZ[t],
+                CR[t],
+                RZ[t, :, :H],
+                DXI[t, :, 2 * H :],
+                R[t, :, :H],
+                R[t, :, H : 2 * H],
+                R[t, :, 2 * H : G],
+                R[t],
+                GH[t - 1] if t else None,
+                RZ[t, :, H:],
+            )
             for t in range(T - 1, -1, -1)
         )
         dot, add, sub, mul, copyto = fastnp.dot, np.add, np.subtract, np.multiply, fastnp.copyto

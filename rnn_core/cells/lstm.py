@@ -87,7 +87,12 @@ class LSTM(RecurrentModel):
             dh = dh_out[:, t] + dh_next
             dc = dc + dh * o * (1.0 - tc * tc)
             da = np.concatenate(
-                [dc * gg * i * (1.0 - i), dc * cs[:, t] * f * (1.0 - f), dc * i * (1.0 - gg * gg), dh * tc * o * (1.0 - o)],
+                [
+                    dc * gg * i * (1.0 - i),
+                    dc * cs[:, t] * f * (1.0 - f),
+                    dc * i * (1.0 - gg * gg),
+                    dh * tc * o * (1.0 - o),
+                ],
                 axis=1,
             )
             g["W_in"] += x[:, t].T @ da
@@ -119,8 +124,18 @@ class LSTM(RecurrentModel):
         offset[2 * H : 3 * H] = 0.0
         dot, add, mul, tanh = fastnp.dot, np.add, np.multiply, np.tanh
         steps = tuple(
-            (Z[t], A[t], A[t, :, :H], A[t, :, H : 2 * H], A[t, :, 2 * H : 3 * H], A[t, :, 3 * H :], C[t], C[t + 1],
-             TC[t], Z[t + 1, :, :H])
+            (
+                Z[t],
+                A[t],
+                A[t, :, :H],
+                A[t, :, H : 2 * H],
+                A[t, :, 2 * H : 3 * H],
+                A[t, :, 3 * H :],
+                C[t],
+                C[t + 1],
+                TC[t],
+                Z[t + 1, :, :H],
+            )
             for t in range(T)
         )
 
@@ -138,8 +153,9 @@ class LSTM(RecurrentModel):
                 mul(o, tc, h_next)
             readout()
 
-        backward = {loss: self._compile_backward(T, B, Z, A, C, TC, R, GH, loss, loss_grad, out_grads)
-                    for loss in LOSSES}
+        backward = {
+            loss: self._compile_backward(T, B, Z, A, C, TC, R, GH, loss, loss_grad, out_grads) for loss in LOSSES
+        }
         return Pass(Z[:T, :, H + 1 :], Y, {"h": Z[:, :, :H], "c": C}, GH, forward, backward)
 
     def _compile_backward(self, T, B, Z, A, C, TC, R, GH, loss, loss_grad, out_grads):
@@ -159,8 +175,17 @@ class LSTM(RecurrentModel):
         R_da = R[:T].reshape(T * B, G + H)[:, :G]
         DC_b = DC[:, None, :]
         steps = tuple(
-            (GH[t], QO[t], R[t, :, 3 * H : G], P[t], Q[t], R[t, :, : 3 * H].reshape(B, 3, H), A[t, :, H : 2 * H], R[t],
-             GH[t - 1] if t else None)
+            (
+                GH[t],
+                QO[t],
+                R[t, :, 3 * H : G],
+                P[t],
+                Q[t],
+                R[t, :, : 3 * H].reshape(B, 3, H),
+                A[t, :, H : 2 * H],
+                R[t],
+                GH[t - 1] if t else None,
+            )
             for t in range(T - 1, -1, -1)
         )
         dot, add, sub, mul, copyto = fastnp.dot, np.add, np.subtract, np.multiply, fastnp.copyto
