@@ -398,6 +398,7 @@ def load_checkpoint(source: str | os.PathLike | bytes | bytearray | memoryview |
         head = _read_arrays(data, ("format", "config_json"))
         _check_format(head["format"])
         config = _config_from(head["config_json"])
+        _check_cell(set(members), config)
         _check_key_set(set(members), expected_keys(config))
         rest = [k for k in members if k not in head]
         for key in rest:
@@ -496,6 +497,19 @@ def _check_key_set(present: set[str], expected: set[str]) -> None:
         raise CheckpointError(f"checkpoint has {n_columns} evaluation columns, more than {MAX_EVAL_COLUMNS}")
 
 
+def _check_cell(present: set[str], config: TrainConfig) -> None:
+    """Parameters of another cell than the configuration's: say which, before the key check lists names."""
+    params = present & _all_param_names()
+    if params == set(_param_shapes(config)):
+        return
+    fits = [cell for cell, cls in CELL_CLASSES.items() if set(cls.param_shapes(1, 1)) == params]
+    if fits:
+        raise CheckpointError(
+            f"checkpoint holds a {' or '.join(fits)} cell's parameters ({', '.join(sorted(params))}), but its "
+            f"configuration says cell {config.cell!r}"
+        )
+
+
 def _label(key: str) -> str:
     return f"checkpoint parameter {key}" if key in _all_param_names() else f"checkpoint entry {key}"
 
@@ -542,6 +556,7 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
     """Validate every array against the config and each other; build the Checkpoint. Raises CheckpointError."""
     _check_format(arrays["format"])
     config = _config_from(arrays["config_json"])
+    _check_cell(set(arrays), config)
     _check_key_set(set(arrays), expected_keys(config))
     T, H = config.n_bits, config.n_hidden
     n_params = _n_params(config)

@@ -105,7 +105,7 @@ class TrainConfig:
             )
         T, H, B, W = int(self.n_bits), int(self.n_hidden), int(self.batch_size), self.work
         cost = "" if W == 1 else f"{W} x "
-        of = "" if W == 1 else f" (a {self.cell} step is {W} Elman steps' work)"
+        of = "" if W == 1 else f" (one {self.cell} step is {W} Elman steps' work)"
         over = self.over_budget()
         if over == "n_hidden":
             raise ValueError(

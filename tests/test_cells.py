@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rnn_core import CELLS, make_model
+from rnn_core.interop import from_torch, to_torch
 from rnn_core.metrics import _evaluate_plain, evaluate
 from rnn_core.tasks import Task
 
@@ -216,3 +217,77 @@ def test_training_pass_is_the_forward_and_backward(cell):
     for name in model.params:
         np.testing.assert_array_equal(model.grads[name], grads[name])
     np.testing.assert_array_equal(outputs.transpose(1, 0, 2), model.forward(x)[0])
+
+
+# -- rnn_core.interop: numpy arrays in PyTorch's state_dict layout (the comparison with torch itself is in
+# tests/test_torch_interop.py; these need no torch) ---------------------------------------------------------
+@pytest.mark.parametrize("cell", CELLS)
+def test_to_torch_and_from_torch_round_trip_every_number(cell):
+    model, _ = random_model(cell, 4, n_in=3, H=5, n_out=2)
+    sd = to_torch(model)
+    assert set(sd) == {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "out.weight", "out.bias"}
+    G = model.n_gates * 5
+    assert sd["weight_ih_l0"].shape == (G, 3) and sd["weight_hh_l0"].shape == (G, 5)
+    assert sd["bias_ih_l0"].shape == sd["bias_hh_l0"].shape == (G,)
+    assert sd["out.weight"].shape == (2, 5) and sd["out.bias"].shape == (2,)
+    back = from_torch(cell, sd)
+    assert back.cell == cell
+    for name in model.params:
+        np.testing.assert_array_equal(back.params[name], model.params[name])
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm"])
+def test_a_bias_kept_once_is_exported_as_bias_and_zeros_and_imported_as_their_sum(cell):
+    model, rng = random_model(cell, 6)
+    sd = to_torch(model)
+    np.testing.assert_array_equal(sd["bias_ih_l0"], model.params["b_rec"])
+    assert not sd["bias_hh_l0"].any()
+    split = rng.normal(size=sd["bias_ih_l0"].shape)
+    moved = from_torch(cell, {**sd, "bias_ih_l0": sd["bias_ih_l0"] - split, "bias_hh_l0": split})
+    np.testing.assert_allclose(moved.params["b_rec"], model.params["b_rec"], rtol=0, atol=1e-15)
+    x = rng.integers(0, 2, (2, 4, 2)).astype(float)
+    _, grads = model.loss_and_grads(x, np.ones((2, 4, 1)))
+    g = to_torch(model, grads)  # PyTorch reports the same gradient for both of its biases
+    np.testing.assert_array_equal(g["bias_ih_l0"], grads["b_rec"])
+    np.testing.assert_array_equal(g["bias_hh_l0"], grads["b_rec"])
+    np.testing.assert_array_equal(g["weight_hh_l0"], grads["W_rec"].T)
+
+
+def test_gate_order_is_pytorchs():
+    """GRU rows r, z, n and LSTM rows i, f, g, o: the LSTM's forget bias (1) lands in PyTorch's second block."""
+    lstm = make_model("lstm", 2, 3, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(to_torch(lstm)["bias_ih_l0"], [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    gru, _ = random_model("gru", 1, H=3)
+    np.testing.assert_array_equal(to_torch(gru)["weight_hh_l0"][6:9], gru.params["W_rec"][:, 6:9].T)  # n's rows
+
+
+@pytest.mark.parametrize(
+    "cell, change, message",
+    [
+        ("gru", {"weight_ih": None}, r"not a gru state_dict \(unknown weight_ih\)"),
+        ("gru", {"bias_hh_l0": "drop"}, r"not a gru state_dict \(missing bias_hh_l0\)"),
+        ("lstm", {"weight_hh_l0": np.zeros((12, 4))}, r"weight_hh_l0 has shape \(12, 4\), expected \(12, 3\)"),
+        ("elman", {"bias_ih_l0": np.zeros(4)}, r"bias_ih_l0 has shape \(4,\), expected \(3,\)"),
+        ("gru", {"weight_ih_l0": np.array([["a", "b"]] * 9)}, r"weight_ih_l0 must hold numbers"),
+    ],
+)
+def test_from_torch_refuses_wrong_names_and_shapes_by_name(cell, change, message):
+    model, _ = random_model(cell, 2, H=3)
+    sd = to_torch(model)
+    for key, value in change.items():
+        if value is None:
+            sd[key] = np.zeros(1)
+        elif isinstance(value, str):
+            del sd[key]
+        else:
+            sd[key] = value
+    with pytest.raises(ValueError, match=message):
+        from_torch(cell, sd)
+
+
+def test_from_torch_refuses_another_cells_state_dict():
+    sd = to_torch(random_model("lstm", 2, H=3)[0])
+    with pytest.raises(ValueError, match=r"weight_ih_l0 has shape \(12, 2\), expected \(9, 2\) for a gru cell"):
+        from_torch("gru", sd)
+    with pytest.raises(ValueError, match=r"unknown cell 'rnn'"):
+        from_torch("rnn", sd)
