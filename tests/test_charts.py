@@ -462,7 +462,7 @@ def test_hidden_heatmap_rejects_bad_inputs():
         hidden_heatmap_figure(h, tracks={"a": np.zeros(T - 1)})
     with pytest.raises(ValueError, match="permutation"):
         hidden_heatmap_figure(h, tracks=None, unit_order=[0, 1, 1, 2])
-    with pytest.raises(ValueError, match="cell"):
+    with pytest.raises(ValueError, match="activation"):
         hidden_heatmap_figure(h, tracks=None, activation="relu")
     with pytest.raises(ValueError, match="highlight_units"):
         hidden_heatmap_figure(h, tracks=None, highlight_units=[H])

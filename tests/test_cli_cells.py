@@ -50,7 +50,7 @@ def test_size_budget_counts_the_gates(cell, gates):
     assert TrainConfig(cell=cell, n_hidden=min(largest, 256)).over_budget() is None
     if largest < 256:
         assert TrainConfig(cell=cell, n_hidden=largest + 1).over_budget() == "n_hidden"
-        with pytest.raises(ValueError, match=rf"n_hidden {largest + 1} too large .*one {cell} step is {gates} Elman"):
+        with pytest.raises(ValueError, match=rf"n_hidden {largest + 1} is too .*one {cell} step is {gates} Elman"):
             TrainConfig(cell=cell, n_hidden=largest + 1).validate()
     batch = TrainConfig.MAX_STEP_WORK // (8 * 32 * gates)
     assert TrainConfig(cell=cell, batch_size=batch).over_budget() is None
