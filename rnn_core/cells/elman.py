@@ -106,7 +106,8 @@ class ElmanRNN(RecurrentModel):
         return state["h"] @ self.params["W_rec"]
 
     def combine(self, proj, rec, state) -> dict[str, np.ndarray]:
-        return {"h": self._act()(rec + proj)}
+        u = rec + proj
+        return {"h": self._act()(u, out=u)}
 
     def _reference_backward(self, x, states, dh_out) -> dict[str, np.ndarray]:
         p, hs = self.params, states["h"]
