@@ -69,6 +69,14 @@ def loss_and_output_grad(y: np.ndarray, target: np.ndarray, loss: str) -> tuple[
     return value, y - target
 
 
+# The PyTorch state_dict layout of a cell that keeps one bias b_rec (see interop.py): key -> (parameter, how),
+# "T" transposed, "=" as is, "+" the second copy of a bias kept once (zeros as a parameter, the same gradient).
+ONE_BIAS_TORCH_LAYOUT = {
+    "weight_ih_l0": ("W_in", "T"),
+    "weight_hh_l0": ("W_rec", "T"),
+    "bias_ih_l0": ("b_rec", "="),
+    "bias_hh_l0": ("b_rec", "+"),
+}
 GATED_INITS = ("normal", "torch")
 
 

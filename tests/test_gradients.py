@@ -1,34 +1,13 @@
-"""Backprop through time is exact: every parameter's gradient against central finite differences (float64)."""
+"""The Elman cell's own gradient checks: both activations against finite differences (every cell's are in
+test_cells.py), the output gradient summed over all steps (the post's bug), Trask's zero biases, float32."""
 
 import numpy as np
 import pytest
+from test_cells import numerical_grad, rel_error
 
 from rnn_core import ElmanRNN
 
 PARAM_NAMES = ("W_in", "W_rec", "b_rec", "W_out", "b_out")
-
-
-def numerical_grad(model: ElmanRNN, x, t, loss: str, eps: float = 1e-6) -> dict[str, np.ndarray]:
-    out = {}
-    for name in PARAM_NAMES:
-        p = model.params[name]
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + eps
-            plus = model.loss_and_grads(x, t, loss)[0]
-            p[idx] = old - eps
-            minus = model.loss_and_grads(x, t, loss)[0]
-            p[idx] = old
-            g[idx] = (plus - minus) / (2 * eps)
-        out[name] = g
-    return out
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """||a - b|| / (||a|| + ||b||) over a whole parameter: elementwise ratios blow up on entries near 0, where the
-    finite difference itself is only good to ~1e-10 absolute."""
-    return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
 
 
 @pytest.mark.parametrize("cell", ["tanh", "sigmoid"])

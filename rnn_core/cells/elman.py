@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core import fastnp
-from rnn_core.model import INITS, LOSSES, Pass, RecurrentModel, sigmoid
+from rnn_core.model import INITS, LOSSES, ONE_BIAS_TORCH_LAYOUT, Pass, RecurrentModel, sigmoid
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -40,12 +40,7 @@ class ElmanRNN(RecurrentModel):
     n_gates = 1
     work = 1
     options = ("activation", "use_bias", "init")
-    torch_layout = {  # PyTorch state_dict key -> (parameter, how): "T" transposed, "=" as is, "+" the second copy
-        "weight_ih_l0": ("W_in", "T"),  # of a bias kept once (zeros as a parameter, the same gradient)
-        "weight_hh_l0": ("W_rec", "T"),
-        "bias_ih_l0": ("b_rec", "="),
-        "bias_hh_l0": ("b_rec", "+"),
-    }
+    torch_layout = ONE_BIAS_TORCH_LAYOUT
 
     def __init__(
         self,

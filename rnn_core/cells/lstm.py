@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_core import fastnp
-from rnn_core.model import LOSSES, Pass, RecurrentModel, init_gated, sigmoid
+from rnn_core.model import LOSSES, ONE_BIAS_TORCH_LAYOUT, Pass, RecurrentModel, init_gated, sigmoid
 
 
 class LSTM(RecurrentModel):
@@ -31,12 +31,7 @@ class LSTM(RecurrentModel):
     work = 4
     state_range = (-1.0, 1.0)
     options = ("init", "forget_bias")
-    torch_layout = {  # PyTorch state_dict key -> (parameter, how): "T" transposed, "=" as is, "+" the second copy
-        "weight_ih_l0": ("W_in", "T"),  # of a bias kept once (zeros as a parameter, the same gradient)
-        "weight_hh_l0": ("W_rec", "T"),
-        "bias_ih_l0": ("b_rec", "="),
-        "bias_hh_l0": ("b_rec", "+"),
-    }
+    torch_layout = ONE_BIAS_TORCH_LAYOUT
 
     def __init__(
         self, n_in, n_hidden, n_out=1, rng=None, *, init: str = "normal", forget_bias: float = 1.0, dtype=np.float64
