@@ -15,6 +15,9 @@
 4. --solve: steps to solve 8-bit addition (every pair right) per cell preset and seed 0-4 (and 0-9), and the
    variants the presets were chosen against (PyTorch's default initialisation, the LSTM's forget bias 0).
 
+Times are the process's CPU time (``time.process_time``), not wall time: on this shared 2-core machine other jobs
+take the CPU away for whole runs (wall-time ratios of back-to-back runs ranged 0.1x-10x), and both sides run one
+compute thread (numpy's BLAS is limited to one thread by rnn_core; ``torch.set_num_threads(1)``).
 PyTorch is optional (``pip install torch``; large): without it, parts 1 and 2 print ours alone and say so.
 """
 
@@ -47,15 +50,16 @@ except ImportError:  # the comparison is skipped, not failed
     torch = None
 
 TORCH_MODULES = {"elman": "RNN", "gru": "GRU", "lstm": "LSTM"}
+clock = time.process_time  # CPU time of this process (see the module docstring)
 
 
 # -- ours ------------------------------------------------------------------------------------------------------
 def ours_seconds(cell: str, steps: int, batch: int, dtype: str, seed: int = 0) -> float:
     trainer = Trainer(TrainConfig(cell=cell, batch_size=batch, dtype=dtype, seed=seed, eval_every=10**6))
     trainer.train(min(20, steps))  # compiled passes and the data table built outside the timing
-    t0 = time.perf_counter()
+    t0 = clock()
     trainer.train(steps)
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def numpy_calls_per_step(cell: str) -> int:
@@ -98,10 +102,10 @@ def numpy_call_seconds(H: int = 32, repeats: int = 200_000) -> float:
     mul = np.multiply
     best = float("inf")
     for _ in range(5):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(repeats):
             mul(a, b, c)
-        best = min(best, (time.perf_counter() - t0) / repeats)
+        best = min(best, (clock() - t0) / repeats)
     return best
 
 
@@ -128,10 +132,10 @@ def torch_seconds(cell: str, steps: int, batch: int, dtype: str, seed: int = 0) 
 
     for i in range(min(20, steps)):
         step(i)
-    t0 = time.perf_counter()
+    t0 = clock()
     for i in range(steps):
         step(i)
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def side_by_side(cell: str, runs: int, steps: int, torch_steps: int, batch: int, dtype: str) -> dict:
@@ -161,11 +165,11 @@ from rnn_core.train import TrainConfig, Trainer
 from rnn_core.metrics import evaluate
 steps = int(sys.argv[2])
 t = Trainer(TrainConfig(eval_every=10**6)); t.train(20)
-t0 = time.perf_counter(); t.train(steps); train_s = time.perf_counter() - t0
+t0 = time.process_time(); t.train(steps); train_s = time.process_time() - t0
 batch = t.task.exhaustive(); evaluate(t.model, batch, dtype=np.float32)
 ev = []
 for _ in range(7):
-    t0 = time.perf_counter(); evaluate(t.model, batch, dtype=np.float32); ev.append(time.perf_counter() - t0)
+    t0 = time.process_time(); evaluate(t.model, batch, dtype=np.float32); ev.append(time.process_time() - t0)
 print(json.dumps({"steps_per_s": steps / train_s, "eval_ms": 1e3 * sorted(ev)[3]}))
 """
 

@@ -291,3 +291,17 @@ def test_from_torch_refuses_another_cells_state_dict():
         from_torch("gru", sd)
     with pytest.raises(ValueError, match=r"unknown cell 'rnn'"):
         from_torch("rnn", sd)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_trainer_runs_a_gated_cell_the_same_however_the_steps_are_split(cell):
+    from rnn_core.train import TrainConfig, Trainer
+
+    config = TrainConfig(cell=cell, n_hidden=6, batch_size=3, eval_every=25)
+    whole, split = Trainer(config), Trainer(config)
+    whole.train(70)
+    for n in (1, 30, 39):
+        split.train(n)
+    np.testing.assert_array_equal(whole.model.theta, split.model.theta)
+    np.testing.assert_array_equal(whole.evals.array("accuracy"), split.evals.array("accuracy"))
+    assert np.isnan(whole.evals.array("spectral_radius")).all()  # a gated cell has no single recurrence matrix

@@ -8,9 +8,10 @@ Parameters W_in (n_in, 4H), W_rec (H, 4H), b_rec (4H,): PyTorch's weight_ih_l0 a
 two biases kept as one (they are only ever added). The forget gate's bias starts at ``forget_bias`` (1 keeps the
 cell state at the start of training, a common choice).
 
-Compiled passes: the Elman cell's layout, ``[h_{t-1}, 1, x_t] @ [W_rec; b_rec; W_in]`` one product a step; the
-four gate nonlinearities in four calls (``tanh(a * s) * s + o`` with s = 1/2 and o = 1/2 for the sigmoid gates,
-s = 1 and o = 0 for g); the backward pass precomputes the gate derivatives for all steps, leaving six calls a step.
+Compiled passes: one product a step, ``[W_rec; b_rec; W_in]^T [h_t; 1; x_t]``, feature-major (each gate a
+contiguous (H, B) block); the four gate nonlinearities in three calls (``tanh(a s) s + o``, s = 1/2 and o = 1/2
+for the sigmoid gates, s = 1 and o = 0 for g, with s folded exactly into the weights once per pass); the backward
+pass precomputes the gate derivatives for all steps, leaving seven calls a step.
 """
 
 from __future__ import annotations
@@ -99,45 +100,39 @@ class LSTM(RecurrentModel):
 
     # -- the compiled passes ----------------------------------------------------------------------------------
     def _compile(self, T: int, B: int) -> Pass:
+        """The passes in a feature-major layout: a step's arrays are (features, B), so each gate is a contiguous
+        (H, B) block (elementwise calls on (B, H) column slices of (B, 4H) rows run several times slower)."""
         H, G, n_in, dt = self.n_hidden, 4 * self.n_hidden, self.n_in, self.dtype
         K = H + 1 + n_in
-        Z = np.zeros((T + 1, B, K), dtype=dt)  # Z[t] = [h_{t-1}, 1, x_t]; Z[T, :, :H] = h_T
-        Z[:, :, H] = 1.0
-        A = np.empty((T, B, G), dtype=dt)  # the gates i, f, g, o
-        C = np.zeros((T + 1, B, H), dtype=dt)  # c_t
-        TC = np.empty((T, B, H), dtype=dt)  # tanh(c_t), t = 1..T
-        TMP = np.empty((B, H), dtype=dt)
+        Z = np.zeros((K, T + 1, B), dtype=dt)  # Z[:, t] = [h_t; 1; x_t] (h_t the state before input t)
+        Z[H] = 1.0
+        A = np.empty((T, G, B), dtype=dt)  # the gates i, f, g, o of each step
+        C = np.zeros((T + 1, H, B), dtype=dt)  # c_t
+        TC = np.empty((T, H, B), dtype=dt)  # tanh(c_t), t = 1..T
+        TMP = np.empty((H, B), dtype=dt)
         Y = np.empty((T, B, self.n_out), dtype=dt)
-        R = np.zeros((T + 1, B, G + H), dtype=dt)  # [dL/da_t | the read-out's part of dL/dh_t]
-        GH = np.zeros((T, B, H), dtype=dt)
-        HO_2d = Z[1:].reshape(T * B, K)[:, : H + 1]
-        readout, loss_grad, out_grads = self._readout_and_loss(T, B, HO_2d, Y, R[1:, :, G:])
-        W_cat = self.theta[: K * G].reshape(K, G)
-        scale = np.full(G, 0.5, dtype=dt)
+        R = np.zeros((G + H, T + 1, B), dtype=dt)  # R[:, t] = [dL/da_t; the read-out's part of dL/dh_t]
+        GH = np.zeros((T, H, B), dtype=dt)  # dL/dh_t, t = 1..T
+        HO = Z[: H + 1, 1:].reshape(H + 1, T * B)  # [h_t; 1] for t = 1..T, every sample: a view
+        assert np.shares_memory(HO, Z)
+        readout, loss_grad, out_grads = self._readout_and_loss(T, B, HO.T, Y, R[G:, 1:].transpose(1, 2, 0))
+        W_T = self.theta[: K * G].reshape(K, G).T  # (G, K): [W_rec; b_rec; W_in] transposed
+        W_Ts = np.empty((G, K), dtype=dt)  # W_T with the sigmoid gates' rows halved (exact: a power of two)
+        scale = np.full((G, 1), 0.5, dtype=dt)
         scale[2 * H : 3 * H] = 1.0
-        offset = np.full(G, 0.5, dtype=dt)
+        offset = np.full((G, 1), 0.5, dtype=dt)
         offset[2 * H : 3 * H] = 0.0
         dot, add, mul, tanh = fastnp.dot, np.add, np.multiply, np.tanh
         steps = tuple(
-            (
-                Z[t],
-                A[t],
-                A[t, :, :H],
-                A[t, :, H : 2 * H],
-                A[t, :, 2 * H : 3 * H],
-                A[t, :, 3 * H :],
-                C[t],
-                C[t + 1],
-                TC[t],
-                Z[t + 1, :, :H],
-            )
+            (Z[:, t], A[t], A[t, :H], A[t, H : 2 * H], A[t, 2 * H : 3 * H], A[t, 3 * H :], C[t], C[t + 1], TC[t],
+             Z[:H, t + 1])
             for t in range(T)
-        )
+        )  # fmt: skip
 
         def forward() -> None:
+            mul(W_T, scale, W_Ts)  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5 for i, f, o; tanh(a) for g
             for z_t, a, i, f, g, o, c_prev, c, tc, h_next in steps:
-                dot(z_t, W_cat, a)  # [h_{t-1}, 1, x_t] @ [W_rec; b_rec; W_in]
-                mul(a, scale, a)  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5 for i, f, o; tanh(a) for g
+                dot(W_Ts, z_t, a)  # [W_rec; b_rec; W_in]^T [h_t; 1; x_t], the sigmoid gates' halved
                 tanh(a, a)
                 mul(a, scale, a)
                 add(a, offset, a)
@@ -151,44 +146,35 @@ class LSTM(RecurrentModel):
         backward = {
             loss: self._compile_backward(T, B, Z, A, C, TC, R, GH, loss, loss_grad, out_grads) for loss in LOSSES
         }
-        return Pass(Z[:T, :, H + 1 :], Y, {"h": Z[:, :, :H], "c": C}, GH, forward, backward)
+        states = {"h": Z[:H].transpose(1, 2, 0), "c": C.transpose(0, 2, 1)}
+        return Pass(Z[H + 1 :, :T].transpose(1, 2, 0), Y, states, GH.transpose(0, 2, 1), forward, backward)
 
     def _compile_backward(self, T, B, Z, A, C, TC, R, GH, loss, loss_grad, out_grads):
         H, G, dt = self.n_hidden, 4 * self.n_hidden, self.dtype
         K = H + 1 + self.n_in
-        i, f, g, o = (A[:, :, k * H : (k + 1) * H] for k in range(4))
-        Q = np.empty((T, B, 3, H), dtype=dt)  # dL/da_{i,f,g} per unit of dL/dc_t: g i(1-i), c_{t-1} f(1-f), i(1-g^2)
-        QO = np.empty((T, B, H), dtype=dt)  # dL/da_o per unit of dL/dh_t: tanh(c_t) o (1 - o)
-        P = np.empty((T, B, H), dtype=dt)  # dL/dc_t per unit of dL/dh_t: o (1 - tanh(c_t)^2)
-        W1 = np.empty((T, B, H), dtype=dt)
-        DC, TMP = np.zeros((B, H), dtype=dt), np.empty((B, H), dtype=dt)
-        M = np.zeros((G + H, H), dtype=dt)
-        M[G:] = np.eye(H)
-        W_rec_T = self.params["W_rec"].T
+        i, f, g, o = (A[:, k * H : (k + 1) * H] for k in range(4))
+        Q = np.empty((T, 3, H, B), dtype=dt)  # dL/da_{i,f,g} per unit of dL/dc_t: g i(1-i), c_{t-1} f(1-f), i(1-g^2)
+        QO = np.empty((T, H, B), dtype=dt)  # dL/da_o per unit of dL/dh_t: tanh(c_t) o (1 - o)
+        P = np.empty((T, H, B), dtype=dt)  # dL/dc_t per unit of dL/dh_t: o (1 - tanh(c_t)^2)
+        W1 = np.empty((T, H, B), dtype=dt)
+        DC, TMP = np.zeros((H, B), dtype=dt), np.empty((H, B), dtype=dt)
+        W_rec = self.params["W_rec"]  # (H, G): dL/dh_{t-1} = W_rec @ dL/da_t + the read-out's part
         g_cat = self.grad[: K * G].reshape(K, G)
-        Z_in = Z[:T].reshape(T * B, K).T
-        R_da = R[:T].reshape(T * B, G + H)[:, :G]
-        DC_b = DC[:, None, :]
+        g_cat_T = np.empty((G, K), dtype=dt)  # (G, T B) @ (T B, K) is faster in BLAS than (K, T B) @ (T B, G)
+        Z_in_T = Z[:, :T].reshape(K, T * B).T  # [h_t; 1; x_t] of every step and sample: a view
+        DA = R[:G, :T].reshape(G, T * B)
+        assert np.shares_memory(Z_in_T, Z) and np.shares_memory(DA, R)
         steps = tuple(
-            (
-                GH[t],
-                QO[t],
-                R[t, :, 3 * H : G],
-                P[t],
-                Q[t],
-                R[t, :, : 3 * H].reshape(B, 3, H),
-                A[t, :, H : 2 * H],
-                R[t],
-                GH[t - 1] if t else None,
-            )
+            (GH[t], QO[t], R[3 * H : G, t], P[t], Q[t], R[: 3 * H, t].reshape(3, H, B), A[t, H : 2 * H], R[:G, t],
+             R[G:, t], GH[t - 1] if t else None)
             for t in range(T - 1, -1, -1)
-        )
+        )  # fmt: skip
         dot, add, sub, mul, copyto = fastnp.dot, np.add, np.subtract, np.multiply, fastnp.copyto
         one = fastnp.constant(1.0, dt)
         C_prev = C[:T]
 
         def backward(target_tm: np.ndarray) -> float:
-            value = loss_grad(target_tm, loss)
+            value = loss_grad(target_tm, loss)  # the read-out's part of dL/dh_t, into R[G:, 1:]
             sub(one, o, QO)  # QO = tanh(c) o (1 - o)
             mul(QO, o, QO)
             mul(QO, TC, QO)
@@ -197,25 +183,26 @@ class LSTM(RecurrentModel):
             mul(P, o, P)
             sub(one, i, W1)  # g i (1 - i)
             mul(W1, i, W1)
-            mul(W1, g, Q[:, :, 0])
+            mul(W1, g, Q[:, 0])
             sub(one, f, W1)  # c_{t-1} f (1 - f)
             mul(W1, f, W1)
-            mul(W1, C_prev, Q[:, :, 1])
+            mul(W1, C_prev, Q[:, 1])
             mul(g, g, W1)  # i (1 - g^2)
             sub(one, W1, W1)
-            mul(W1, i, Q[:, :, 2])
-            copyto(M[:G], W_rec_T)
-            copyto(GH[T - 1], R[T, :, G:])
+            mul(W1, i, Q[:, 2])
+            copyto(GH[T - 1], R[G:, T])
             DC.fill(0.0)
-            for gh, qo, da_o, p, q, da_ifg, f_t, r_row, gh_prev in steps:  # t = T-1 .. 0
+            for gh, qo, da_o, p, q, da_ifg, f_t, da, g_out, gh_prev in steps:  # t = T-1 .. 0
                 mul(gh, qo, da_o)
                 mul(gh, p, TMP)
                 add(DC, TMP, DC)  # dL/dc_t
-                mul(DC_b, q, da_ifg)
+                mul(DC, q, da_ifg)
                 mul(DC, f_t, DC)  # dL/dc_{t-1} through c_t = f c_{t-1} + ...
                 if gh_prev is not None:
-                    dot(r_row, M, gh_prev)  # da_t W_rec^T + the read-out's part of dL/dh_{t-1}
-            dot(Z_in, R_da, g_cat)
+                    dot(W_rec, da, gh_prev)
+                    add(gh_prev, g_out, gh_prev)
+            dot(DA, Z_in_T, g_cat_T)
+            copyto(g_cat, g_cat_T.T)
             out_grads()
             return value
 
