@@ -140,13 +140,13 @@ def prefix_states(model: RecurrentModel, trie: PrefixTrie, dtype=np.float64):
 
 def _trie_forward(model: RecurrentModel, trie: PrefixTrie, dtype, details: bool):
     centre, half_width = (sum(model.state_range) / 2, (model.state_range[1] - model.state_range[0]) / 2)
-    readout = model.with_dtype(dtype).readout
+    model = model.with_dtype(dtype)
     all_ok_prev = np.ones(1, dtype=bool)
     ok_levels, logit_levels, h_levels = [], [], []
     h = np.zeros((1, model.n_hidden), dtype=dtype)
     for t, state in prefix_states(model, trie, dtype):
         h = state["h"]
-        logit = readout(h)[:, 0]  # (M_t,)
+        logit = model.readout(h)[:, 0]  # (M_t,)
         ok = (logit >= 0) == trie.target_is_one[t]
         children = trie.children[t]
         if children > 1:

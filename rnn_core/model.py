@@ -224,7 +224,8 @@ class RecurrentModel:
 
     def combine(self, proj: np.ndarray, rec: np.ndarray, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The next state from input_projection's and recur's parts (elementwise: the arguments may broadcast,
-        e.g. rec (M, 1, G) against proj (1, K, G) gives the (M, K, H) children of M states under K inputs)."""
+        e.g. rec (M, 1, G) against proj (1, K, G) gives the (M, K, H) children of M states under K inputs).
+        rec is consumed: a cell may write into it (pass a copy to keep it)."""
         raise NotImplementedError
 
     def step(self, proj: np.ndarray, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

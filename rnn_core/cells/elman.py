@@ -101,7 +101,8 @@ class ElmanRNN(RecurrentModel):
         return state["h"] @ self.params["W_rec"]
 
     def combine(self, proj, rec, state) -> dict[str, np.ndarray]:
-        u = rec + proj
+        # in place into rec where the shapes allow: a fresh array of the largest prefix level costs page faults
+        u = np.add(rec, proj, out=rec) if rec.shape == np.broadcast_shapes(rec.shape, proj.shape) else rec + proj
         return {"h": self._act()(u, out=u)}
 
     def _reference_backward(self, x, states, dh_out) -> dict[str, np.ndarray]:
