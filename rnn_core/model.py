@@ -126,11 +126,11 @@ class TrainingPass(NamedTuple):
 
 
 class RecurrentModel:
-    """Base of every cell: parameters W_<cell...>, W_out (H, n_out), b_out (n_out,) as views into ``theta``.
+    """Base of every cell: the cell's parameters, then W_out (H, n_out), b_out (n_out,), all views into ``theta``.
 
-    A subclass sets ``cell`` (its name), ``state_names``, ``n_gates``, ``state_range`` ((lo, hi) of h, for
-    saturation) and ``work`` (cost of a step relative to an Elman step, for the size budget), and implements
-    ``_cell_shapes``, ``_cell_views``, ``_init_weights``, the plain path and ``_compile``.
+    A subclass sets ``cell`` (its name), ``state_names``, ``n_gates``, ``work`` (cost of a step relative to an
+    Elman step, for the size budget), ``state_range``, ``options`` and ``torch_layout``; it implements
+    ``_cell_shapes``, ``_cell_views``, the plain path and ``_compile``, and initialises its weights in __init__.
     """
 
     cell: str = ""

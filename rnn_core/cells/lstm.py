@@ -11,7 +11,7 @@ cell state at the start of training, a common choice).
 Compiled passes: one product a step, ``[W_rec; b_rec; W_in]^T [h_t; 1; x_t]``, feature-major (each gate a
 contiguous (H, B) block); the four gate nonlinearities in three calls (``tanh(a s) s + o``, s = 1/2 and o = 1/2
 for the sigmoid gates, s = 1 and o = 0 for g, with s folded exactly into the weights once per pass); the backward
-pass precomputes the gate derivatives for all steps, leaving seven calls a step.
+pass precomputes the gate derivatives for all steps, leaving six calls a step.
 """
 
 from __future__ import annotations
@@ -158,15 +158,17 @@ class LSTM(RecurrentModel):
         P = np.empty((T, H, B), dtype=dt)  # dL/dc_t per unit of dL/dh_t: o (1 - tanh(c_t)^2)
         W1 = np.empty((T, H, B), dtype=dt)
         DC, TMP = np.zeros((H, B), dtype=dt), np.empty((H, B), dtype=dt)
-        W_rec = self.params["W_rec"]  # (H, G): dL/dh_{t-1} = W_rec @ dL/da_t + the read-out's part
+        MT = np.zeros((H, G + H), dtype=dt)  # [W_rec, I]: dL/dh_{t-1} = MT @ R[:, t] (with the read-out's part)
+        MT[:, G:] = np.eye(H)
+        W_rec = self.params["W_rec"]
         g_cat = self.grad[: K * G].reshape(K, G)
         g_cat_T = np.empty((G, K), dtype=dt)  # (G, T B) @ (T B, K) is faster in BLAS than (K, T B) @ (T B, G)
         Z_in_T = Z[:, :T].reshape(K, T * B).T  # [h_t; 1; x_t] of every step and sample: a view
         DA = R[:G, :T].reshape(G, T * B)
         assert np.shares_memory(Z_in_T, Z) and np.shares_memory(DA, R)
         steps = tuple(
-            (GH[t], QO[t], R[3 * H : G, t], P[t], Q[t], R[: 3 * H, t].reshape(3, H, B), A[t, H : 2 * H], R[:G, t],
-             R[G:, t], GH[t - 1] if t else None)
+            (GH[t], QO[t], R[3 * H : G, t], P[t], Q[t], R[: 3 * H, t].reshape(3, H, B), A[t, H : 2 * H], R[:, t],
+             GH[t - 1] if t else None)
             for t in range(T - 1, -1, -1)
         )  # fmt: skip
         dot, add, sub, mul, copyto = fastnp.dot, np.add, np.subtract, np.multiply, fastnp.copyto
@@ -190,17 +192,17 @@ class LSTM(RecurrentModel):
             mul(g, g, W1)  # i (1 - g^2)
             sub(one, W1, W1)
             mul(W1, i, Q[:, 2])
+            copyto(MT[:, :G], W_rec)
             copyto(GH[T - 1], R[G:, T])
             DC.fill(0.0)
-            for gh, qo, da_o, p, q, da_ifg, f_t, da, g_out, gh_prev in steps:  # t = T-1 .. 0
+            for gh, qo, da_o, p, q, da_ifg, f_t, r_col, gh_prev in steps:  # t = T-1 .. 0
                 mul(gh, qo, da_o)
                 mul(gh, p, TMP)
                 add(DC, TMP, DC)  # dL/dc_t
                 mul(DC, q, da_ifg)
                 mul(DC, f_t, DC)  # dL/dc_{t-1} through c_t = f c_{t-1} + ...
                 if gh_prev is not None:
-                    dot(W_rec, da, gh_prev)
-                    add(gh_prev, g_out, gh_prev)
+                    dot(MT, r_col, gh_prev)  # W_rec dL/da_t + the read-out's part of dL/dh_{t-1}
             dot(DA, Z_in_T, g_cat_T)
             copyto(g_cat, g_cat_T.T)
             out_grads()
