@@ -28,6 +28,7 @@ import numpy as np
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
+    PAGE_CELL,
     PRESETS,
     RESET_SETTINGS,
     SETTINGS,
@@ -320,6 +321,16 @@ class Session:
         except (CheckpointError, ValueError, OSError, MemoryError) as exc:
             reason = str(exc).strip().rstrip(".") or type(exc).__name__
             self.notices = [Notice("error", f"Could not load {shown}: {reason}. The model was not changed.")]
+            return False
+        if trainer.config.cell != PAGE_CELL:
+            self.notices = [
+                Notice(
+                    "error",
+                    f"Could not load {shown}: it holds a {trainer.config.cell.upper()} network, and this page shows "
+                    f"{PAGE_CELL} networks so far (python -m rnn_core eval FILE evaluates it). The model was not "
+                    "changed.",
+                )
+            ]
             return False
         merged = {**self.settings, **settings_from_config(trainer.config)}
         merged["preset"] = matching_preset(merged, merged["preset"])

@@ -35,9 +35,10 @@ _FALSE = ("0", "false", "no", "off")
 STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
 
 _DEFAULTS = TrainConfig()
-# The presets the page offers: those of its cell (the Elman cell; the GRU and LSTM presets wait for the page's
-# side of those cells, which has no setting for the cell yet).
-PRESETS = {key: p for key, p in ALL_PRESETS.items() if p.config.cell == _DEFAULTS.cell}
+# The cell the page shows, and the presets it offers: those of that cell (the GRU and LSTM wait for the page's side
+# of those cells; its settings have no cell yet).
+PAGE_CELL = _DEFAULTS.cell
+PRESETS = {key: p for key, p in ALL_PRESETS.items() if p.config.cell == PAGE_CELL}
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,21 @@ def test_every_cell_has_a_checkpoint_layout():
         trainer = Trainer(TrainConfig(cell=cell, n_hidden=3, eval_every=10))
         trainer.train(10)
         assert set(load_checkpoint(checkpoint_bytes(trainer)).params) == set(trainer.model.params)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_page_refuses_a_gated_checkpoint_and_keeps_its_model(cell):
+    """The page shows Elman networks so far (its settings have no cell): a GRU/LSTM upload is refused by name,
+    not turned into an Elman run; the session's model, history and settings stay."""
+    from test_hostile import assert_unchanged, load_into
+
+    from carrylab.session import Session
+    from carrylab.settings import DEFAULTS
+
+    session = Session({**DEFAULTS, "n_hidden": 8})
+    session.train(30)
+    loaded, before, after = load_into(session, checkpoint_bytes(gated_trainer(cell)))
+    assert not loaded
+    assert_unchanged(before, after)
+    assert [n.level for n in session.notices] == ["error"]
+    assert f"it holds a {cell.upper()} network, and this page shows elman networks so far" in session.notices[0].text
