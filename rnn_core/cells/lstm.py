@@ -115,7 +115,9 @@ class LSTM(RecurrentModel):
         GH = np.zeros((T, H, B), dtype=dt)  # dL/dh_t, t = 1..T
         HO = Z[: H + 1, 1:].reshape(H + 1, T * B)  # [h_t; 1] for t = 1..T, every sample: a view
         assert np.shares_memory(HO, Z)
-        readout, loss_grad, out_grads = self._readout_and_loss(T, B, HO.T, Y, R[G:, 1:].transpose(1, 2, 0))
+        readout, loss_grad, out_grads = self._readout_and_loss(
+            T, B, HO.T, Y, R[G:, 1:].transpose(1, 2, 0), feature_major=True
+        )
         W_T = self.theta[: K * G].reshape(K, G).T  # (G, K): [W_rec; b_rec; W_in] transposed
         W_Ts = np.empty((G, K), dtype=dt)  # W_T with the sigmoid gates' rows halved (exact: a power of two)
         scale = np.full((G, 1), 0.5, dtype=dt)
