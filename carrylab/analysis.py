@@ -34,8 +34,8 @@ import numpy as np
 from carrylab.formatting import percent
 from rnn_core import diagnostics as diag
 from rnn_core.encoding import from_bits
-from rnn_core.metrics import PrefixTrie, length_generalisation
-from rnn_core.model import ElmanRNN, activation, sigmoid
+from rnn_core.metrics import PrefixTrie, length_generalisation, prefix_states
+from rnn_core.model import RecurrentModel, sigmoid
 from rnn_core.tasks import OPERATORS, SYMBOLS, Batch, Task, operand_limit
 from rnn_core.train import TrainConfig, Trainer, build_model
 
@@ -127,7 +127,7 @@ class CarryAnalysis:
     op: str
     n_bits: int
     n_hidden: int
-    cell: str
+    activation: str  # the range of the hidden states: tanh (-1..1) or sigmoid (0..1)
     # -- every example (exhaustive set; for wide widths a fixed sample plus the carry-chain cases) -------------
     n_examples: int
     n_examples_total: int  # examples in task.exhaustive(); more than n_examples only for wide widths
@@ -307,59 +307,32 @@ def example_set(task: Task) -> tuple[Batch, PrefixTrie | None]:
     return batch, PrefixTrie.build(batch.x, batch.target)
 
 
-def _weights(model: ElmanRNN) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """(W_in, W_rec, b_rec, w_out (H,), b_out) as float64 copies."""
-    p = model.params
-    return (
-        np.asarray(p["W_in"], dtype=np.float64),
-        np.asarray(p["W_rec"], dtype=np.float64),
-        np.asarray(p["b_rec"], dtype=np.float64),
-        np.asarray(p["W_out"][:, 0], dtype=np.float64),
-        float(p["b_out"][0]),
-    )
-
-
-def hidden_states(model: ElmanRNN, x: np.ndarray) -> np.ndarray:
+def hidden_states(model: RecurrentModel, x: np.ndarray) -> np.ndarray:
     """x: (S, T, n_in) -> h: (S, T+1, H) float64 with h[:, 0] = 0, like model.forward's h.
 
-    Its own loop rather than ``model.forward``, so the analysis never touches the trainer's work buffers.
-    """
-    W_in, W_rec, b_rec, _, _ = _weights(model)
-    act = activation(model.cell)
-    S, T = x.shape[:2]
-    h = np.zeros((S, T + 1, model.n_hidden))
-    in_proj = x @ W_in + b_rec  # (S, T, H)
-    for t in range(T):
-        pre = h[:, t] @ W_rec
-        pre += in_proj[:, t]
-        h[:, t + 1] = act(pre, out=pre)
-    return h
+    The model's plain path in float64, so the analysis never touches the trainer's work buffers."""
+    return model.with_dtype(np.float64).reference_forward(x)[1]["h"]
 
 
-def _output_logits(model: ElmanRNN, batch: Batch, trie: PrefixTrie | None) -> np.ndarray:
-    """Output logit of every example at every step: (N, T) float64, h @ W_out + b_out before the sigmoid.
+def _output_logits(model: RecurrentModel, batch: Batch, trie: PrefixTrie | None) -> np.ndarray:
+    """Output logit of every example at every step: (N, T) float64, the read-out before the sigmoid.
 
     With a prefix trie each distinct prefix is run once (the hidden state after step t depends only on steps
     0..t); the per-level states are dropped as soon as the next level is computed.
     """
-    W_in, W_rec, b_rec, w_out, b_out = _weights(model)
-    act = activation(model.cell)
-    N, T = batch.x.shape[:2]
-    logits = np.empty((N, T))
+    model = model.with_dtype(np.float64)
     if trie is None:  # targets not determined by prefixes (never for our tasks): plain forward
-        h = np.zeros((N, model.n_hidden))
-        for t in range(T):
-            h = act(batch.x[:, t] @ W_in + h @ W_rec + b_rec)
-            logits[:, t] = h @ w_out + b_out
-        return logits
-    in_proj = trie.patterns @ W_in + b_rec  # (K, H) one row per distinct input pattern
-    h_prev = np.zeros((1, model.n_hidden))
-    for t in range(T):
-        pre = (h_prev @ W_rec)[trie.parent[t]]
-        pre += in_proj[trie.code[t]]
-        h_prev = act(pre, out=pre)  # (M_t, H)
-        logits[:, t] = (h_prev @ w_out + b_out)[trie.node_of[t]]
+        return model.readout(hidden_states(model, batch.x)[:, 1:])[:, :, 0]
+    logits = np.empty(batch.x.shape[:2])
+    for t, state in prefix_states(model, trie):
+        logits[:, t] = model.readout(state["h"])[trie.node_of[t], 0]
     return logits
+
+
+def _spectral_radius(model: RecurrentModel) -> float:
+    """The spectral radius of the recurrence's matrix, NaN for a cell without one (a gated cell)."""
+    W = model.recurrent_matrix()
+    return diag.spectral_radius(W) if W is not None else float("nan")
 
 
 def _example_loss(logits: np.ndarray, target: np.ndarray, loss: str) -> np.ndarray:
@@ -505,8 +478,8 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
     if task.op in REFERENCE_MACHINES:
         ref_name, make_ref = REFERENCE_MACHINES[task.op]
         reference = make_ref()
-        w_out, b_out = _weights(model)[3:]
-        sample_pred = (h[:, 1:] @ w_out + b_out >= 0.0).astype(np.uint8)  # (S, T) the net's own answers
+        logits = model.with_dtype(np.float64).readout(h[:, 1:])[:, :, 0]
+        sample_pred = (logits >= 0.0).astype(np.uint8)  # (S, T) the net's own answers
         automaton = diag.extract_automaton(
             h,
             x_sample[:, :, :2],
@@ -532,7 +505,7 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
         op=task.op,
         n_bits=T,
         n_hidden=H,
-        cell=model.cell,
+        activation=model.activation,
         n_examples=len(batch),
         n_examples_total=len(task.exhaustive()),
         complete=bool(batch.complete),
@@ -562,7 +535,7 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
         reference_name=ref_name,
         equivalent=equivalent,
         state_carry=state_carry,
-        spectral_radius=diag.spectral_radius(model.params["W_rec"]),
+        spectral_radius=_spectral_radius(model),
         seconds=time.perf_counter() - t_start,
         timings=timings,
     )
@@ -584,7 +557,7 @@ def length_curve(trainer: Trainer, widths=LENGTH_WIDTHS, *, n_random: int = 1000
     )
 
 
-def probe_trace(model: ElmanRNN, task: Task, a: int, b: int, op: str | int | None = None) -> ProbeTrace:
+def probe_trace(model: RecurrentModel, task: Task, a: int, b: int, op: str | int | None = None) -> ProbeTrace:
     """Run one example a `op` b through ``model`` (any model of the task's shape, e.g. a snapshot's).
 
     op: operator name or index into OPERATORS (only needed for the mixed task; default: the task's operator).
@@ -599,8 +572,7 @@ def probe_trace(model: ElmanRNN, task: Task, a: int, b: int, op: str | int | Non
         np.array([int(a)], dtype=np.uint64), np.array([int(b)], dtype=np.uint64), OPERATORS.index(op_name)
     )
     h = hidden_states(model, one.x)  # (1, T+1, H)
-    _, _, _, w_out, b_out = _weights(model)
-    prob = sigmoid(h[0, 1:] @ w_out + b_out)  # (T,)
+    prob = sigmoid(model.with_dtype(np.float64).readout(h[0, 1:])[:, 0])  # (T,)
     pred = (prob >= 0.5).astype(np.float64)
     tracks = {
         "a": one.x[0, :, 0].astype(np.float64),
@@ -622,7 +594,7 @@ def probe_trace(model: ElmanRNN, task: Task, a: int, b: int, op: str | int | Non
     )
 
 
-def snapshot_model(config: TrainConfig, theta: np.ndarray) -> ElmanRNN:
+def snapshot_model(config: TrainConfig, theta: np.ndarray) -> RecurrentModel:
     """A model of the trainer's shape holding a snapshot's flat parameters theta (n_params,)."""
     model = build_model(config, np.random.default_rng(0))
     theta = np.asarray(theta)

@@ -28,6 +28,8 @@ import numpy as np
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
+    PAGE_CELL,
+    PRESETS,
     RESET_SETTINGS,
     SETTINGS,
     changed_settings,
@@ -42,7 +44,6 @@ from carrylab.settings import (
 )
 from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from rnn_core.metrics import Evaluation
-from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import Trainer, TrainingDiverged
 
@@ -150,7 +151,8 @@ def probe_example(trainer: Trainer, a: int, b: int, op: str) -> ProbeResult:
     """Run the trainer's model on a single example a `op` b (operands already validated for the task)."""
     task = trainer.task
     batch = task.encode(np.array([a], dtype=np.uint64), np.array([b], dtype=np.uint64), OPERATORS.index(op))
-    y, h = trainer.model.forward(batch.x)  # y: (1, T, 1), h: (1, T+1, H)
+    y, states = trainer.model.forward(batch.x)  # y: (1, T, 1), states["h"]: (1, T+1, H)
+    h = states["h"]
     prob = y[0, :, 0].astype(np.float64)
     return ProbeResult(
         a=int(a),
@@ -336,6 +338,16 @@ class Session:
         except (CheckpointError, ValueError, OSError, MemoryError) as exc:
             reason = str(exc).strip().rstrip(".") or type(exc).__name__
             self.notices = [Notice("error", f"Could not load {shown}: {reason}. The model was not changed.")]
+            return False
+        if trainer.config.cell != PAGE_CELL:
+            self.notices = [
+                Notice(
+                    "error",
+                    f"Could not load {shown}: it holds a {trainer.config.cell.upper()} network, and this page shows "
+                    f"{PAGE_CELL} networks so far (python -m rnn_core eval FILE evaluates it). The model was not "
+                    "changed.",
+                )
+            ]
             return False
         merged = {**self.settings, **settings_from_config(trainer.config)}
         merged["preset"] = matching_preset(merged, merged["preset"])

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from urllib.parse import urlencode, urlsplit
 
-from rnn_core.presets import PRESETS
+from rnn_core.presets import PRESETS as ALL_PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, operand_limit
 from rnn_core.train import TrainConfig
 
@@ -35,6 +35,10 @@ _FALSE = ("0", "false", "no", "off")
 STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
 
 _DEFAULTS = TrainConfig()
+# The cell the page shows, and the presets it offers: those of that cell (the GRU and LSTM wait for the page's side
+# of those cells; its settings have no cell yet).
+PAGE_CELL = _DEFAULTS.cell
+PRESETS = {key: p for key, p in ALL_PRESETS.items() if p.config.cell == PAGE_CELL}
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,9 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib import format as npy_format
 
+from rnn_core.cells import CELL_CLASSES, cell_class
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
-from rnn_core.model import PARAM_NAMES, ElmanRNN
+from rnn_core.model import RecurrentModel
 from rnn_core.optim import make_optimizer
 from rnn_core.tasks import OPERATORS
 from rnn_core.train import TrainConfig, Trainer, build_model, new_rng
@@ -99,7 +100,8 @@ class StepHistory:
 class Checkpoint:
     """A validated checkpoint. Arrays are private copies; ``to_trainer`` may be called any number of times.
 
-    params: W_in (n_in, H), W_rec (H, H), b_rec (H,), W_out (H, 1), b_out (1,).
+    params: the cell's parameters by name (``cell_class(config.cell).param_shapes``), e.g. for the Elman cell
+    W_in (n_in, H), W_rec (H, H), b_rec (H,), W_out (H, 1), b_out (1,).
     eval_columns: column name -> (n,) or (n, k), as the trainer logged them.
     snapshot_thetas: (S, P) with P = model.theta.size.
     rng_state: the PCG64 ``bit_generator.state`` dict, or the legacy ``RandomState.get_state()`` tuple.
@@ -122,7 +124,7 @@ class Checkpoint:
     last_example: tuple[int, int, int]
     format: str = field(default=FORMAT_TAG)
 
-    def to_model(self) -> ElmanRNN:
+    def to_model(self) -> RecurrentModel:
         """Just the network with the checkpoint's weights (cheap: no trainer, no evaluation)."""
         model = build_model(self.config, new_rng(self.config))
         model.set_params(self.params)
@@ -173,7 +175,7 @@ def _trainer_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
         "step": np.array(trainer.step, dtype=np.int64),
         "solved_at_step": np.array(-1 if trainer.solved_at_step is None else trainer.solved_at_step, np.int64),
     }
-    for name in PARAM_NAMES:
+    for name in model.params:
         arrays[name] = np.array(model.params[name])
     log = trainer.steps_log
     arrays["steplog_steps"] = np.array(log.steps[: log.n], dtype=np.int64)
@@ -396,6 +398,7 @@ def load_checkpoint(source: str | os.PathLike | bytes | bytearray | memoryview |
         head = _read_arrays(data, ("format", "config_json"))
         _check_format(head["format"])
         config = _config_from(head["config_json"])
+        _check_cell(set(members), config)
         _check_key_set(set(members), expected_keys(config))
         rest = [k for k in members if k not in head]
         for key in rest:
@@ -444,14 +447,22 @@ def _optimizer_template(config: TrainConfig, n_params: int) -> dict[str, np.ndar
     return opt.state()
 
 
+def _param_shapes(config: TrainConfig) -> dict[str, tuple[int, ...]]:
+    """The parameters a checkpoint of this config holds: its cell's, by name."""
+    return cell_class(config.cell).param_shapes(config.task.n_in, config.n_hidden, 1)
+
+
 def _n_params(config: TrainConfig) -> int:
-    H, n_in = config.n_hidden, config.task.n_in
-    return (H + 1 + n_in) * H + (H + 1)
+    return sum(int(np.prod(shape)) for shape in _param_shapes(config).values())
+
+
+def _all_param_names() -> set[str]:
+    return {name for cls in CELL_CLASSES.values() for name in cls.param_shapes(1, 1)}
 
 
 def expected_keys(config: TrainConfig) -> set[str]:
     """The exact member names (without ``.npy``) a checkpoint of a run with this config holds."""
-    keys = {"format", "config_json", "step", "solved_at_step", *PARAM_NAMES}
+    keys = {"format", "config_json", "step", "solved_at_step", *_param_shapes(config)}
     keys |= {"steplog_steps", "steplog_error", "steplog_stride", "steplog_capacity"}
     keys |= {"steplog_partial", "steplog_partial_sum"}
     keys |= {"evallog_capacity", EVAL_PREFIX + "step"}  # and one eval_<column> per other logged column
@@ -486,8 +497,21 @@ def _check_key_set(present: set[str], expected: set[str]) -> None:
         raise CheckpointError(f"checkpoint has {n_columns} evaluation columns, more than {MAX_EVAL_COLUMNS}")
 
 
+def _check_cell(present: set[str], config: TrainConfig) -> None:
+    """Parameters of another cell than the configuration's: say which, before the key check lists names."""
+    params = present & _all_param_names()
+    if params == set(_param_shapes(config)):
+        return
+    fits = [cell for cell, cls in CELL_CLASSES.items() if set(cls.param_shapes(1, 1)) == params]
+    if fits:
+        raise CheckpointError(
+            f"checkpoint holds a {' or '.join(fits)} cell's parameters ({', '.join(sorted(params))}), but its "
+            f"configuration says cell {config.cell!r}"
+        )
+
+
 def _label(key: str) -> str:
-    return f"checkpoint parameter {key}" if key in PARAM_NAMES else f"checkpoint entry {key}"
+    return f"checkpoint parameter {key}" if key in _all_param_names() else f"checkpoint entry {key}"
 
 
 def _float_array(arrays: dict, key: str, shape: tuple) -> np.ndarray:
@@ -532,17 +556,12 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
     """Validate every array against the config and each other; build the Checkpoint. Raises CheckpointError."""
     _check_format(arrays["format"])
     config = _config_from(arrays["config_json"])
+    _check_cell(set(arrays), config)
     _check_key_set(set(arrays), expected_keys(config))
-    T, H, n_in = config.n_bits, config.n_hidden, config.task.n_in
+    T, H = config.n_bits, config.n_hidden
     n_params = _n_params(config)
 
-    params = {
-        "W_in": _float_array(arrays, "W_in", (n_in, H)),
-        "W_rec": _float_array(arrays, "W_rec", (H, H)),
-        "b_rec": _float_array(arrays, "b_rec", (H,)),
-        "W_out": _float_array(arrays, "W_out", (H, 1)),
-        "b_out": _float_array(arrays, "b_out", (1,)),
-    }
+    params = _params(arrays, config)
     if config.variant == "trask" and (params["b_rec"].any() or params["b_out"].any()):
         raise CheckpointError("checkpoint has non-zero biases, but variant 'trask' has none")
 
@@ -632,6 +651,22 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
         last_grad_norms=last_grad_norms,
         last_example=(a, b, op_index),
     )
+
+
+def _params(arrays: dict, config: TrainConfig) -> dict[str, np.ndarray]:
+    """The cell's parameters, each checked against the config's shapes; a shape that fits another cell says so."""
+    n_in, H = config.task.n_in, config.n_hidden
+    params = {}
+    for name, shape in _param_shapes(config).items():
+        got = arrays[name].shape
+        fits = [c for c, cls in CELL_CLASSES.items() if cls.param_shapes(n_in, H, 1).get(name) == got]
+        if got != shape and fits:
+            raise CheckpointError(
+                f"checkpoint parameter {name} has shape {got}, which is a {' or '.join(fits)} cell's, but the "
+                f"checkpoint's configuration says cell {config.cell!r} (expected {shape})"
+            )
+        params[name] = _float_array(arrays, name, shape)
+    return params
 
 
 def _eval_column(arrays: dict, key: str, n_evals: int, row_lengths: tuple[int, ...]) -> np.ndarray:

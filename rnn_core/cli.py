@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnn_core.cells import CELLS
 from rnn_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rnn_core.metrics import Evaluation, length_generalisation
 from rnn_core.presets import PRESETS, Preset
@@ -51,6 +52,7 @@ EVAL_SHARE = 0.1  # by default, full evaluations take at most this share of the 
 # --flag -> TrainConfig field; None defaults mean "not given" (the preset's or the post's value is kept).
 CONFIG_FLAGS = {
     "op": "op",
+    "cell": "cell",
     "bits": "n_bits",
     "hidden": "n_hidden",
     "eta": "eta",
@@ -98,6 +100,7 @@ def build_parser() -> OneLineParser:
     train = commands.add_parser("train", help="train a network and print the post's log")
     train.add_argument("--preset", help=f"start from a preset: {', '.join(PRESETS)}")
     train.add_argument("--op", help="add | sub | xor | and | or | mixed (default add)")
+    train.add_argument("--cell", help=f"{' | '.join(CELLS)} (default elman)")
     train.add_argument("--bits", type=int, help="bits per number, 1..64 (default 8)")
     train.add_argument("--hidden", type=int, help="hidden units (default 32)")
     train.add_argument("--eta", type=_number, help="learning rate (default 0.1)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_core.encoding import from_bits
-from rnn_core.model import ElmanRNN, activation
+from rnn_core.model import RecurrentModel
 from rnn_core.tasks import Batch, Task
 
 
@@ -115,32 +115,40 @@ class Evaluation:
     saturation: float = float("nan")  # share of hidden activations within 1e-3 of their bounds
 
 
-def _trie_forward(model: ElmanRNN, trie: PrefixTrie, dtype, details: bool):
-    p = model.params
-    W_rec = np.asarray(p["W_rec"], dtype=dtype)
-    W_out = np.asarray(p["W_out"][:, 0], dtype=dtype)
-    b_out = float(p["b_out"][0])
-    in_proj = (trie.patterns.astype(dtype) @ np.asarray(p["W_in"], dtype=dtype)) + np.asarray(p["b_rec"], dtype)
-    act = activation(model.cell)
-    H = model.n_hidden
-    centre, half_width = (0.0, 1.0) if model.cell == "tanh" else (0.5, 0.5)
-    h_prev = np.zeros((1, H), dtype=dtype)
-    all_ok_prev = np.ones(1, dtype=bool)
-    ok_levels, logit_levels, h_levels = [], [], []
+def prefix_states(model: RecurrentModel, trie: PrefixTrie, dtype=np.float64):
+    """The states of every distinct prefix, level by level: yields (t, state) with state parts (M_t, H).
+
+    Through the model's public step interface, in ``dtype``: the input projection once per distinct input pattern,
+    the recurrent product once per distinct parent prefix, and the elementwise update on the children (broadcast
+    where every parent has every pattern as a child, gathered otherwise)."""
+    model = model.with_dtype(dtype)
+    in_proj = model.input_projection(trie.patterns.astype(dtype))  # (K, G)
+    state = model.zero_state(1)
     for t in range(len(trie.parent)):
-        rec = h_prev @ W_rec  # (M_{t-1}, H): one product per distinct parent prefix
+        rec = model.recur(state)  # (M_{t-1}, G): one product per distinct parent prefix
         children = trie.children[t]
         if children > 1:  # node = parent * K + code: broadcast, no gathers
-            pre = (rec[:, None, :] + in_proj[None, :, :]).reshape(-1, H)
+            new = model.combine(in_proj[None], rec[:, None], {k: v[:, None] for k, v in state.items()})
+            state = {k: v.reshape(-1, v.shape[-1]) for k, v in new.items()}
         elif children == 1:  # node = parent, one pattern for all
-            pre = rec
-            pre += in_proj[trie.code[t][0]]
+            state = model.combine(in_proj[trie.code[t][0]], rec, state)
         else:
-            pre = rec[trie.parent[t]]
-            pre += in_proj[trie.code[t]]
-        h = act(pre, out=pre)
-        logit = h @ W_out + b_out  # (M_t,)
+            parent = trie.parent[t]
+            state = model.combine(in_proj[trie.code[t]], rec[parent], {k: v[parent] for k, v in state.items()})
+        yield t, state
+
+
+def _trie_forward(model: RecurrentModel, trie: PrefixTrie, dtype, details: bool):
+    centre, half_width = (sum(model.state_range) / 2, (model.state_range[1] - model.state_range[0]) / 2)
+    model = model.with_dtype(dtype)
+    all_ok_prev = np.ones(1, dtype=bool)
+    ok_levels, logit_levels, h_levels = [], [], []
+    h = np.zeros((1, model.n_hidden), dtype=dtype)
+    for t, state in prefix_states(model, trie, dtype):
+        h = state["h"]
+        logit = model.readout(h)[:, 0]  # (M_t,)
         ok = (logit >= 0) == trie.target_is_one[t]
+        children = trie.children[t]
         if children > 1:
             all_ok_prev = (ok.reshape(-1, children) & all_ok_prev[:, None]).reshape(-1)
         elif children == 1:
@@ -151,14 +159,13 @@ def _trie_forward(model: ElmanRNN, trie: PrefixTrie, dtype, details: bool):
         if details:
             logit_levels.append(logit)
             h_levels.append(h)
-        h_prev = h
     # Saturation of the final states, over distinct prefixes (cheap; a health signal, not a statistic).
-    saturated = np.count_nonzero(np.abs(h_prev - centre) > half_width - 1e-3)
-    total = h_prev.size
+    saturated = np.count_nonzero(np.abs(h - centre) > half_width - 1e-3)
+    total = h.size
     return ok_levels, all_ok_prev, logit_levels, h_levels, (saturated / total if total else float("nan"))
 
 
-def evaluate(model: ElmanRNN, batch: Batch, *, details: bool = False, dtype=np.float64) -> Evaluation:
+def evaluate(model: RecurrentModel, batch: Batch, *, details: bool = False, dtype=np.float64) -> Evaluation:
     """Accuracy of the model on a batch (every pair of a task: ``task.exhaustive()``)."""
     trie = _task_trie(batch.task) if batch is batch.task.exhaustive() else PrefixTrie.build(batch.x, batch.target)
     if trie is None:
@@ -186,12 +193,13 @@ def evaluate(model: ElmanRNN, batch: Batch, *, details: bool = False, dtype=np.f
     return result
 
 
-def _evaluate_plain(model: ElmanRNN, batch: Batch) -> Evaluation:
-    y, h = model.forward(batch.x)
+def _evaluate_plain(model: RecurrentModel, batch: Batch) -> Evaluation:
+    y, states = model.forward(batch.x)
+    h = states["h"]
     pred_bits = (y[:, :, 0] >= 0.5).astype(np.uint8)
     ok = pred_bits == batch.target[:, :, 0]
     wrong = (~ok).sum(axis=1)
-    lo, hi = (-1.0, 1.0) if model.cell == "tanh" else (0.0, 1.0)
+    lo, hi = model.state_range
     sat = float(((h[:, 1:] > hi - 1e-3) | (h[:, 1:] < lo + 1e-3)).mean())
     return Evaluation(
         float((wrong == 0).mean()),
@@ -207,7 +215,7 @@ def _evaluate_plain(model: ElmanRNN, batch: Batch) -> Evaluation:
 
 
 def length_generalisation(
-    model: ElmanRNN,
+    model: RecurrentModel,
     op: str,
     widths=(1, 2, 4, 8, 12, 16, 24, 32, 48, 64),
     *,

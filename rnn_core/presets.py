@@ -97,6 +97,25 @@ PRESETS: dict[str, Preset] = _presets(
         stop_when_solved=True,
     ),
     Preset(
+        # benchmarks/README.md has the sweep: SGD at batch 1 with eta 0.1, 0.5, 0.7, 1.0, 2.0 (seeds 0-4, 0-9 for
+        # the best), and PyTorch's default initialisation for comparison.
+        "gru",
+        "GRU",
+        "The seed post's task and batch with a GRU cell (PyTorch's nn.GRU equations): SGD at 0.5, 32 units.",
+        TrainConfig(cell="gru", eta=0.5),
+        steps=3000,
+        log_interval=250,
+    ),
+    Preset(
+        # The same sweep; the forget gate's bias starts at 1 (the LSTM's default here).
+        "lstm",
+        "LSTM",
+        "The seed post's task and batch with an LSTM cell (PyTorch's nn.LSTM equations): SGD at 1.0, 32 units.",
+        TrainConfig(cell="lstm", eta=1.0),
+        steps=3000,
+        log_interval=250,
+    ),
+    Preset(
         # The post's settings learn subtraction as they learn addition: seeds 0, 1, 2 solved at 400, 400, 528 steps.
         "subtraction",
         "Subtraction",

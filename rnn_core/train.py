@@ -30,10 +30,11 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from rnn_core import fastnp
+from rnn_core.cells import CELLS, cell_class, make_model
 from rnn_core.diagnostics import carry_correlation, correlation_and_probe
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
 from rnn_core.metrics import Evaluation, evaluate
-from rnn_core.model import ElmanRNN
+from rnn_core.model import RecurrentModel
 from rnn_core.optim import OPTIMIZERS, make_optimizer
 from rnn_core.tasks import TASK_OPS, Task
 
@@ -46,6 +47,7 @@ class TrainConfig:
     """Everything that defines a training run. Defaults are the seed post's."""
 
     op: str = "add"  # add | sub | xor | and | or | mixed (operator drawn per example, one-hot channels)
+    cell: str = "elman"  # elman (the post's, PyTorch's nn.RNN) | gru | lstm (PyTorch's nn.GRU / nn.LSTM equations)
     n_bits: int = 8  # bits per number = time steps per sequence (1..64)
     n_hidden: int = 32  # hidden units
     eta: float = 0.1  # learning rate; may change between steps
@@ -74,6 +76,7 @@ class TrainConfig:
     }
     CHOICES = {
         "op": TASK_OPS,
+        "cell": CELLS,
         "optimizer": OPTIMIZERS,
         "loss": ("mse", "bce"),
         "variant": VARIANTS,
@@ -83,9 +86,10 @@ class TrainConfig:
 
     # Interactive size budget. Each bound alone allows a model that one session can still train, but together they
     # could ask a shared server for minutes per step and gigabytes (64 bits x 512 units x batch 4096 needs ~6.5 GB
-    # of work arrays). An evaluation costs ~ N x T x H^2 multiply-adds (N ~ 16k examples) and a step T x B x H.
-    MAX_EVAL_WORK = 1 << 19  # n_bits * n_hidden**2: e.g. 8 bits x 256 units, 32 bits x 128, 64 bits x 90
-    MAX_STEP_WORK = 1 << 22  # n_bits * batch_size * n_hidden: e.g. 8 bits x 32 units x batch 4096
+    # of work arrays). An evaluation costs ~ N x T x H^2 multiply-adds (N ~ 16k examples) and a step T x B x H,
+    # each times the cell's work per step (``work``: its number of gates, 1 for Elman, 3 for a GRU, 4 for an LSTM).
+    MAX_EVAL_WORK = 1 << 19  # work * n_bits * n_hidden**2: e.g. Elman at 8 bits x 256 units, 32 x 128, 64 x 90
+    MAX_STEP_WORK = 1 << 22  # work * n_bits * batch_size * n_hidden: e.g. Elman at 8 bits x 32 units x batch 4096
 
     def validate(self) -> TrainConfig:
         """Raise ValueError naming the field, the bad value and the allowed range; return self."""
@@ -102,30 +106,41 @@ class TrainConfig:
                     raise ValueError(f"{f.name} must be {kind} from {lo} to {hi}, got {v!r}")
                 if not (lo <= v <= hi) or (not want_int and not math.isfinite(v)):
                     raise ValueError(f"{f.name} must be from {lo} to {hi}, got {v!r}")
-        T, H, B = int(self.n_bits), int(self.n_hidden), int(self.batch_size)
+        if self.variant == "trask" and self.cell != "elman":
+            raise ValueError(
+                f"variant trask is a sigmoid Elman cell without biases: cell must be elman, not {self.cell!r}"
+            )
+        T, H, B, W = int(self.n_bits), int(self.n_hidden), int(self.batch_size), self.work
+        cost = "" if W == 1 else f"{W} x "
+        of = "" if W == 1 else f" (one {self.cell} step is {W} Elman steps' work)"
         over = self.over_budget()
         if over == "n_hidden":
             raise ValueError(
-                f"n_hidden {H} is too large for {T}-bit numbers: n_bits x n_hidden^2 = {T * H * H:,} is over "
-                f"{self.MAX_EVAL_WORK:,} (e.g. at most {int((self.MAX_EVAL_WORK // T) ** 0.5)} units at {T} bits); "
-                "lower the hidden size or the bit width"
+                f"n_hidden {H} is too large for {T}-bit numbers{of}: {cost}n_bits x n_hidden^2 = {W * T * H * H:,} "
+                f"is over {self.MAX_EVAL_WORK:,} (e.g. at most {int((self.MAX_EVAL_WORK // (W * T)) ** 0.5)} units "
+                f"at {T} bits); lower the hidden size or the bit width"
             )
         if over == "batch_size":
             raise ValueError(
-                f"batch_size {B} is too large for {T} bits x {H} units: n_bits x batch_size x n_hidden = "
-                f"{T * B * H:,} is over {self.MAX_STEP_WORK:,} (at most {self.MAX_STEP_WORK // (T * H)} here); "
-                "lower the batch size"
+                f"batch_size {B} is too large for {T} bits x {H} units{of}: {cost}n_bits x batch_size x n_hidden = "
+                f"{W * T * B * H:,} is over {self.MAX_STEP_WORK:,} (at most {self.MAX_STEP_WORK // (W * T * H)} "
+                "here); lower the batch size"
             )
         return self
 
+    @property
+    def work(self) -> int:
+        """The cell's work per step relative to an Elman step (its number of gates)."""
+        return cell_class(self.cell).work
+
     def over_budget(self) -> str | None:
         """The size field that breaks the interactive budget, or None: "n_hidden" when an evaluation's work
-        (n_bits x n_hidden^2) is over MAX_EVAL_WORK, else "batch_size" when a step's (n_bits x batch_size x
-        n_hidden) is over MAX_STEP_WORK. ``validate`` raises for it; callers can lower it instead."""
-        T, H, B = int(self.n_bits), int(self.n_hidden), int(self.batch_size)
-        if T * H * H > self.MAX_EVAL_WORK:
+        (work x n_bits x n_hidden^2) is over MAX_EVAL_WORK, else "batch_size" when a step's (work x n_bits x
+        batch_size x n_hidden) is over MAX_STEP_WORK. ``validate`` raises for it; callers can lower it instead."""
+        T, H, B, W = int(self.n_bits), int(self.n_hidden), int(self.batch_size), self.work
+        if W * T * H * H > self.MAX_EVAL_WORK:
             return "n_hidden"
-        if T * B * H > self.MAX_STEP_WORK:
+        if W * T * B * H > self.MAX_STEP_WORK:
             return "batch_size"
         return None
 
@@ -170,18 +185,13 @@ def new_rng(config: TrainConfig):
     return np.random.default_rng(config.seed)
 
 
-def build_model(config: TrainConfig, rng) -> ElmanRNN:
-    trask = config.variant == "trask"
-    return ElmanRNN(
-        config.task.n_in,
-        config.n_hidden,
-        1,
-        rng=rng,
-        cell="sigmoid" if trask else "tanh",
-        use_bias=not trask,
-        init="uniform" if trask else "normal",
-        dtype=np.dtype(config.dtype),
-    )
+TRASK_OPTIONS = {"activation": "sigmoid", "use_bias": False, "init": "uniform"}  # Trask's Elman variant
+
+
+def build_model(config: TrainConfig, rng) -> RecurrentModel:
+    """The config's model (its cell; the Trask variant's options), initialised from rng."""
+    options = TRASK_OPTIONS if config.variant == "trask" else {}
+    return make_model(config.cell, config.task.n_in, config.n_hidden, 1, rng, np.dtype(config.dtype), **options)
 
 
 WEIGHT_WARN = 1e3  # |parameter| above this: the learning rate is very likely too large
@@ -317,18 +327,15 @@ class Trainer:
         Returns the number of steps run."""
         model, opt, snapshots = self.model, self.optimizer, self.snapshots
         theta, grad, prev = model.theta, model.grad, self._prev_theta
-        T, B, H = self.task.n_bits, self.config.batch_size, model.n_hidden
+        T, B = self.task.n_bits, self.config.batch_size
         eta = float(self.config.eta)
-        buf = model._buffers(T, B)
-        forward, backward = buf["forward"], buf["backward"][self.config.loss]
-        z_in = buf["Z"][:T, :, H + 1 :]  # (T, B, n_in) input slots of the state buffer
+        z_in, _, run = model.training_pass(T, B, self.config.loss)
         copyto, update = fastnp.copyto, opt.update
         every, step = snapshots.every, self.step
         i = -1
         for i, (x_i, t_i) in enumerate(zip(inputs, targets)):
             copyto(z_in, x_i)
-            forward()
-            loss = backward(t_i)
+            loss = run(t_i)
             if checked:
                 copyto(prev, theta)
             update(theta, grad, eta)
@@ -433,7 +440,7 @@ class Trainer:
             return
         if ev.accuracy == 1.0 and self.solved_at_step is None and self.step % self.config.eval_every == 0:
             self.solved_at_step = self.step  # the one definition of "solved at": see the module docstring
-        W_rec = self.model.params["W_rec"]
+        W_rec = self.model.recurrent_matrix()
         probe_acc, best_corr, grad_norms = self._carry_signals()
         self.last_grad_norms = grad_norms
         self.evals.append(
@@ -444,7 +451,7 @@ class Trainer:
                 "grad_norms": grad_norms,
                 "probe_accuracy": probe_acc,
                 "best_carry_corr": best_corr,
-                "spectral_radius": float(np.max(np.abs(np.linalg.eigvals(W_rec)))) if W_rec.size else 0.0,
+                "spectral_radius": float(np.max(np.abs(np.linalg.eigvals(W_rec)))) if W_rec is not None else np.nan,
                 "max_abs_weight": float(np.max(np.abs(self.model.theta))),
                 "saturation": float(ev.saturation),
             }
@@ -456,8 +463,8 @@ class Trainer:
         x, _, carry = self._subset()
         if not carry.any():
             return None
-        _, h = self.model.forward(x)
-        return carry_correlation(h[:, 1:], carry)
+        _, states = self.model.forward(x)
+        return carry_correlation(states["h"][:, 1:], carry)
 
     def _carry_signals(self) -> tuple[float, float, np.ndarray]:
         """On the first SMALL_SUBSET examples of the fixed subset: the linear probe's carry accuracy, the largest

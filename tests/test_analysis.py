@@ -121,15 +121,15 @@ def test_sigmoid_cell_outputs_match_the_engine():
     trainer.train(300)
     an = analyse(trainer)
     ev = trainer.evaluate(details=True)
-    assert an.cell == "sigmoid"
+    assert an.activation == "sigmoid"
     np.testing.assert_array_equal(an.wrong_bits, ev.wrong_bits)
 
 
 def test_hidden_states_match_the_models_forward_pass(partly_trained):
     trainer, _ = partly_trained
     x = trainer.task.exhaustive().x[:50]
-    _, h = trainer.model.forward(x)
-    np.testing.assert_allclose(hidden_states(trainer.model, x), h, atol=1e-12)
+    _, states = trainer.model.forward(x)
+    np.testing.assert_allclose(hidden_states(trainer.model, x), states["h"], atol=1e-12)
 
 
 def test_carry_correlation_matches_diagnostics_on_the_state_sample(partly_trained):

@@ -150,7 +150,9 @@ def _option_figures() -> list[go.Figure]:
     return [
         error_figure(np.arange(50), rng.random(50), log_y=True, solved_step=20, max_points=10),
         error_figure([], [], eval_steps=[], accuracy=[]),
-        hidden_heatmap_figure(_hidden(), tracks=None, cell="sigmoid", unit_order=[3, 1, 0, 2], highlight_units=[1]),
+        hidden_heatmap_figure(
+            _hidden(), tracks=None, activation="sigmoid", unit_order=[3, 1, 0, 2], highlight_units=[1]
+        ),
         hidden_heatmap_figure(_hidden(), tracks={"P(y=1)": rng.random(T)}, highlight_units=[0, 3]),
         state_space_figure(rng.standard_normal((30, 2)), rng.integers(0, 2, 30), cluster=rng.integers(0, 9, 30)),
         pair_grid_figure(grid, grid, np.eye(4, dtype=int), answer=answer, net_answer=answer + np.eye(4, dtype=int)),
@@ -466,7 +468,7 @@ def test_hidden_heatmap_rows_are_units_and_columns_are_bits():
 
 
 def test_hidden_heatmap_sigmoid_cells_use_unit_range():
-    heatmap = hidden_heatmap_figure(np.full((T, H), 0.5), tracks=None, cell="sigmoid").data[0]
+    heatmap = hidden_heatmap_figure(np.full((T, H), 0.5), tracks=None, activation="sigmoid").data[0]
     assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)
 
 
@@ -518,8 +520,8 @@ def test_hidden_heatmap_rejects_bad_inputs():
         hidden_heatmap_figure(h, tracks={"a": np.zeros(T - 1)})
     with pytest.raises(ValueError, match="permutation"):
         hidden_heatmap_figure(h, tracks=None, unit_order=[0, 1, 1, 2])
-    with pytest.raises(ValueError, match="cell"):
-        hidden_heatmap_figure(h, tracks=None, cell="relu")
+    with pytest.raises(ValueError, match="activation"):
+        hidden_heatmap_figure(h, tracks=None, activation="relu")
     with pytest.raises(ValueError, match="highlight_units"):
         hidden_heatmap_figure(h, tracks=None, highlight_units=[H])
     with pytest.raises(ValueError, match="2-D"):

@@ -21,8 +21,9 @@ from rnn_core.checkpoint import (
     save_checkpoint,
 )
 from rnn_core.history import EvalLog, SnapshotStore, StepLog
-from rnn_core.model import PARAM_NAMES
 from rnn_core.train import TrainConfig, Trainer
+
+PARAM_NAMES = ("W_in", "W_rec", "b_rec", "W_out", "b_out")  # the Elman cell's
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------

@@ -99,8 +99,8 @@ def bit_table(at) -> dict[str, list[str]]:
 def expected_hidden(session: Session, a: int, b: int) -> np.ndarray:
     """Hidden states straight from the model: (H, T)."""
     batch = session.trainer.task.encode(a, b)
-    _, h = session.trainer.model.forward(batch.x)  # (1, T+1, H)
-    return h[0, 1:].T
+    _, states = session.trainer.model.forward(batch.x)  # "h": (1, T+1, H)
+    return states["h"][0, 1:].T
 
 
 # -- page and buttons ----------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def test_changing_n_hidden_resets_the_model_and_says_so(at):
 MODEL_SETTINGS = [
     ("n_bits", "number_input", 5, lambda t: t.task.n_bits == 5),
     ("operator", "selectbox", "xor", lambda t: t.task.op == "xor"),
-    ("variant", "selectbox", "trask", lambda t: t.model.cell == "sigmoid"),
+    ("variant", "selectbox", "trask", lambda t: t.model.activation == "sigmoid"),
     ("seed", "number_input", 7, lambda t: t.config.seed == 7),
     ("batch_size", "number_input", 4, lambda t: t.config.batch_size == 4),
     ("optimizer", "selectbox", "adam", lambda t: t.config.optimizer == "adam"),

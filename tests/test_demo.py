@@ -24,6 +24,7 @@ from carrylab.settings import (
     CONFIG_SETTINGS,
     CUSTOM_PRESET,
     DEFAULTS,
+    PRESETS,  # the presets the page offers (those of the Elman cell)
     config_from_settings,
     matching_preset,
     parse_query_params,
@@ -38,7 +39,6 @@ from carrylab.views.presets import VIEW_TABS
 from rnn_core.checkpoint import checkpoint_bytes, load_checkpoint
 from rnn_core.history import StepLog
 from rnn_core.metrics import evaluate
-from rnn_core.presets import PRESETS
 from rnn_core.tasks import Task
 from rnn_core.train import TrainConfig, Trainer
 from tests.plotly_spec import chart_keys
@@ -512,3 +512,14 @@ def test_every_training_view_explains_itself(dashboard_app):
     assert "0.5 * sum over the bits of (y_t - target_t)^2" in joined
     assert "h_t = tanh(x_t W_in + h_(t-1) W_rec + b_rec)" in joined
     assert all("What to look for" in t for t in texts)
+
+
+def test_the_page_offers_every_elman_preset_and_no_other():
+    """The page has no setting for the cell yet: it offers the presets it can express, which are all of the
+    Elman cell's (a GRU/LSTM preset would silently become an Elman run)."""
+    from rnn_core.presets import PRESETS as ALL_PRESETS
+
+    assert set(PRESETS) == {k for k, p in ALL_PRESETS.items() if p.config.cell == "elman"}
+    assert {"seed_post", "trask", "fast"} <= set(PRESETS) and not {"gru", "lstm"} & set(PRESETS)
+    for key in PRESETS:
+        assert config_from_settings(preset_settings(key)) == PRESETS[key].make_config()

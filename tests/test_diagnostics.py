@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_core import ElmanRNN
 from rnn_core import diagnostics as D
 from rnn_core.handbuilt import CARRY_UNIT, carry_adder_params
-from rnn_core.model import ElmanRNN
 
 # ----------------------------------------------------------------------------------------------------------
 # helpers: bits, carries and the network's sums, computed independently of the code under test
@@ -49,11 +49,12 @@ def addition_inputs(a: np.ndarray, b: np.ndarray, n_bits: int) -> tuple[np.ndarr
 
 def run_network(params: dict | None, x: np.ndarray, n_hidden: int):
     """y (N, T, 1), h (N, T+1, H) of an ElmanRNN with the given params (None: random init, seed 0)."""
-    model = ElmanRNN(2, n_hidden, 1, np.random.default_rng(0), cell="tanh")
+    model = ElmanRNN(2, n_hidden, 1, np.random.default_rng(0), activation="tanh")
     if params is not None:
         for name, value in params.items():
             model.params[name] = value
-    return model.forward(x)
+    y, states = model.forward(x)
+    return y, states["h"]
 
 
 def run_machine(m: D.Automaton, a_bits: np.ndarray, b_bits: np.ndarray) -> np.ndarray:

@@ -1,32 +1,13 @@
-"""Backprop through time is exact: every parameter's gradient against central finite differences (float64)."""
+"""The Elman cell's own gradient checks: both activations against finite differences (every cell's are in
+test_cells.py), the output gradient summed over all steps (the post's bug), Trask's zero biases, float32."""
 
 import numpy as np
 import pytest
+from test_cells import numerical_grad, rel_error
 
-from rnn_core.model import PARAM_NAMES, ElmanRNN
+from rnn_core import ElmanRNN
 
-
-def numerical_grad(model: ElmanRNN, x, t, loss: str, eps: float = 1e-6) -> dict[str, np.ndarray]:
-    out = {}
-    for name in PARAM_NAMES:
-        p = model.params[name]
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + eps
-            plus = model.loss_and_grads(x, t, loss)[0]
-            p[idx] = old - eps
-            minus = model.loss_and_grads(x, t, loss)[0]
-            p[idx] = old
-            g[idx] = (plus - minus) / (2 * eps)
-        out[name] = g
-    return out
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """||a - b|| / (||a|| + ||b||) over a whole parameter: elementwise ratios blow up on entries near 0, where the
-    finite difference itself is only good to ~1e-10 absolute."""
-    return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
+PARAM_NAMES = ("W_in", "W_rec", "b_rec", "W_out", "b_out")
 
 
 @pytest.mark.parametrize("cell", ["tanh", "sigmoid"])
@@ -34,7 +15,7 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("T,B", [(1, 1), (8, 1), (1, 4), (8, 4)])
 def test_bptt_matches_finite_differences(cell, loss, T, B):
     rng = np.random.default_rng(T * 10 + B)
-    model = ElmanRNN(2, 5, 1, rng=rng, cell=cell)
+    model = ElmanRNN(2, 5, 1, rng=rng, activation=cell)
     for name in PARAM_NAMES:  # non-zero biases too, so their gradients are exercised
         model.params[name] = rng.normal(0, 0.8, model.params[name].shape)
     x = rng.integers(0, 2, (B, T, 2)).astype(float)
@@ -53,7 +34,8 @@ def test_output_gradient_sums_over_all_time_steps():
     x = rng.integers(0, 2, (1, 8, 2)).astype(float)
     t = rng.integers(0, 2, (1, 8, 1)).astype(float)
     _, grads = model.loss_and_grads(x, t)
-    y, h = model.forward(x)
+    y, states = model.forward(x)
+    h = states["h"]
     delta = (y - t) * y * (1 - y)  # (1, T, 1)
     per_step = [h[0, s + 1][:, None] * delta[0, s] for s in range(8)]
     np.testing.assert_allclose(grads["W_out"], np.sum(per_step, axis=0), rtol=1e-12, atol=1e-15)
@@ -62,7 +44,7 @@ def test_output_gradient_sums_over_all_time_steps():
 
 def test_trask_variant_keeps_biases_at_zero():
     rng = np.random.default_rng(0)
-    model = ElmanRNN(2, 4, 1, rng=rng, cell="sigmoid", use_bias=False, init="uniform")
+    model = ElmanRNN(2, 4, 1, rng=rng, activation="sigmoid", use_bias=False, init="uniform")
     x = rng.integers(0, 2, (2, 8, 2)).astype(float)
     _, grads = model.loss_and_grads(x, np.ones((2, 8, 1)))
     assert np.all(grads["b_rec"] == 0) and np.all(grads["b_out"] == 0)

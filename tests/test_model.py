@@ -25,11 +25,12 @@ def naive_forward(p, x, cell="tanh"):
 @pytest.mark.parametrize("cell", ["tanh", "sigmoid"])
 def test_forward_matches_naive_reference(cell):
     rng = np.random.default_rng(0)
-    model = ElmanRNN(2, 32, 1, rng=rng, cell=cell)
+    model = ElmanRNN(2, 32, 1, rng=rng, activation=cell)
     model.params["b_rec"] = rng.normal(size=32)
     model.params["b_out"] = rng.normal(size=1)
     x = rng.integers(0, 2, (3, 8, 2)).astype(float)
-    y, h = model.forward(x)
+    y, states = model.forward(x)
+    h = states["h"]
     y_ref, h_ref = naive_forward(model.params, x, cell)
     assert y.shape == (3, 8, 1) and h.shape == (3, 9, 32)
     assert np.all(h[:, 0] == 0)
@@ -62,8 +63,8 @@ def test_assigning_params_takes_effect_in_next_forward():
     model.params["W_in"] = np.zeros((2, 4))
     model.params["W_rec"] = np.zeros((4, 4))
     model.params["b_rec"] = np.full(4, 0.5)
-    _, h = model.forward(x)
-    np.testing.assert_allclose(h[0, 1:], np.tanh(0.5))
+    _, states = model.forward(x)
+    np.testing.assert_allclose(states["h"][0, 1:], np.tanh(0.5))
 
 
 def test_same_seed_same_weights_and_rng_is_not_global():
@@ -81,7 +82,7 @@ def test_same_seed_same_weights_and_rng_is_not_global():
         ({"n_in": 0, "n_hidden": 4}, "n_in"),
         ({"n_in": 2, "n_hidden": -1}, "n_hidden"),
         ({"n_in": 2, "n_hidden": 2.5}, "n_hidden"),
-        ({"n_in": 2, "n_hidden": 4, "cell": "relu"}, "cell"),
+        ({"n_in": 2, "n_hidden": 4, "activation": "relu"}, "activation"),
         ({"n_in": 2, "n_hidden": 4, "init": "zeros"}, "init"),
         ({"n_in": 2, "n_hidden": 4, "dtype": np.int32}, "dtype"),
     ],

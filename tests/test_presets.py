@@ -29,7 +29,8 @@ TRASK_LOG = [
 
 
 def test_table_is_complete_and_keyed_by_preset_key():
-    expected = {"seed_post", "trask", "fast", "tiny", "subtraction", "mixed", "carry_free", "long_numbers"}
+    expected = {"seed_post", "trask", "fast", "tiny", "gru", "lstm", "subtraction", "mixed", "carry_free"}
+    expected.add("long_numbers")
     assert set(PRESETS) == expected
     for key, preset in PRESETS.items():
         assert isinstance(preset, Preset) and preset.key == key
@@ -118,6 +119,29 @@ def test_tiny_preset_solves_8_bit_addition(seed):
     assert preset.config.n_hidden <= 4
     trainer = _solves(preset.make_config(seed=seed), preset.steps)
     assert trainer.evaluate().accuracy == 1.0
+
+
+@pytest.mark.parametrize("key", ["gru", "lstm"])
+def test_gated_cell_presets_are_the_posts_task_and_batch_with_their_cell(key):
+    cfg = PRESETS[key].config
+    assert cfg.cell == key
+    post = TrainConfig()
+    assert cfg == TrainConfig(cell=key, eta=cfg.eta)  # the post's config but for the cell and learning rate
+    assert (cfg.op, cfg.n_bits, cfg.n_hidden, cfg.batch_size) == (post.op, post.n_bits, post.n_hidden, post.batch_size)
+
+
+@pytest.mark.parametrize("key", ["gru", "lstm"])
+def test_gated_cell_presets_solve_8_bit_addition_within_2000_steps(key):
+    trainer = _solves(PRESETS[key].make_config(seed=0), 2000)
+    assert trainer.model.cell == key
+    assert trainer.evaluate().accuracy == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["gru", "lstm"])
+def test_gated_cell_presets_median_steps_to_solve_at_most_2000_over_seeds_0_to_4(key):
+    steps = [_solves(PRESETS[key].make_config(seed=seed), 6000).solved_at_step for seed in range(5)]
+    assert sorted(s if s is not None else 10**9 for s in steps)[2] <= 2000, steps
 
 
 @pytest.mark.parametrize("key", ["subtraction", "mixed", "carry_free"])

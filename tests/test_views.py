@@ -117,7 +117,7 @@ def test_carry_view_draws_the_correlation_and_the_probe_example(add_page):
     strength = np.abs(an.carry_corr[units])
     assert np.all(np.diff(strength) <= 1e-12)  # strongest carry correlation on top
     batch = trainer.task.encode(127, 1)
-    _, h = trainer.model.forward(batch.x)  # the model's own states, straight from the engine
+    h = trainer.model.forward(batch.x)[1]["h"]  # the model's own states, straight from the engine
     np.testing.assert_allclose(np.asarray(hidden["z"]), h[0, 1:].T[units])
     assert hidden["y"][0].startswith("★ unit")  # the best carry unit is on top and starred
     steps, probe = trainer.evals.array("step"), trainer.evals.array("probe_accuracy")

@@ -32,7 +32,7 @@ from carrylab.charts.style import (
 )
 from carrylab.charts.validate import as_array, check_same_length
 
-_CELL_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+_ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 _CLUSTER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 _STAR = "★"
 _TRACK_GAP = 0.03  # vertical space between the tracks and the hidden units (fraction of the plot height)
@@ -66,7 +66,7 @@ def hidden_heatmap_figure(
     h: np.ndarray,
     *,
     tracks: Mapping[str, np.ndarray] | None,
-    cell: str = "tanh",
+    activation: str = "tanh",
     unit_order: Sequence[int] | np.ndarray | None = None,
     highlight_units: Sequence[int] = (),
     title: str = "Hidden state while adding one example",
@@ -78,15 +78,15 @@ def hidden_heatmap_figure(
     h: (T, H) hidden state after reading bit t, t = 0..T-1 (LSB first). Drawn as z: (H, T).
     tracks: ordered name -> (T,) values in 0..1 (bits or probabilities), drawn top to bottom in
         that order above the main heatmap, sharing its x axis, with the value written in each cell.
-    cell: "tanh" (colour range -1..1, diverging) or "sigmoid" (0..1).
+    activation: the range of h, "tanh" (colour range -1..1, diverging) or "sigmoid" (0..1).
     unit_order: permutation of range(H); row i (from the top) shows unit unit_order[i] and keeps
         that unit's original number in its label.
     highlight_units: units whose labels get a star and whose rows are outlined.
     height: the figure's height in pixels (default: about 26 per row, every row labelled); when rows get less than
         1.3 label heights each, only every k-th unit is labelled. font_size: of every text (cell text 2 px less).
     """
-    if cell not in _CELL_RANGES:
-        raise ValueError(f"cell must be one of {sorted(_CELL_RANGES)}, got {cell!r}")
+    if activation not in _ACTIVATION_RANGES:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATION_RANGES)}, got {activation!r}")
     h = as_array("h", h, ndim=2)
     n_bits, n_units = h.shape
     order = np.arange(n_units) if unit_order is None else as_array("unit_order", unit_order, ndim=1, dtype=None)
@@ -154,7 +154,7 @@ def hidden_heatmap_figure(
         axes["yaxis"] = axis_title("hidden unit", anchor="x", domain=[0.0, 1.0], autorange="reversed")
         main_domain = [0.0, 1.0]
 
-    zmin, zmax = _CELL_RANGES[cell]
+    zmin, zmax = _ACTIVATION_RANGES[activation]
     labels = np.array([_unit_label(int(u), int(u) in highlighted) for u in order], dtype=str)
     data.append(
         {
@@ -164,9 +164,9 @@ def hidden_heatmap_figure(
             "z": h.T[order],
             "zmin": zmin,
             "zmax": zmax,
-            "colorscale": DIVERGING_SCALE if cell == "tanh" else SEQUENTIAL_SCALE,
+            "colorscale": DIVERGING_SCALE if activation == "tanh" else SEQUENTIAL_SCALE,
             "colorbar": {
-                "title": {"text": f"h ({cell})", "side": "right"},
+                "title": {"text": f"h ({activation})", "side": "right"},
                 "len": main_domain[1] - main_domain[0],
                 "y": main_domain[0],
                 "yanchor": "bottom",

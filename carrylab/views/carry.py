@@ -79,7 +79,7 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None, presentatio
     fig = hidden_heatmap_figure(
         trace.hidden,
         tracks=trace.tracks,
-        cell=analysis.cell,
+        activation=analysis.activation,
         unit_order=order,
         highlight_units=analysis.carry_units,
         title=f"Hidden state for {a} {SYMBOLS[op]} {b}, sorted by |r| with carry",

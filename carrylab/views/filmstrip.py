@@ -69,7 +69,7 @@ def render(trainer: Trainer, probe=None) -> None:
     fig = hidden_heatmap_figure(
         trace.hidden,
         tracks=trace.tracks,
-        cell=model.cell,
+        activation=model.activation,
         title=f"Step {snap_step:,}: hidden state while computing {a} {SYMBOLS[op]} {b}",
     )
     show_chart(fig, "filmstrip_chart", CAPTIONS["hidden_heatmap_figure"])

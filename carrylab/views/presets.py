@@ -14,9 +14,8 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab.session import STATE_KEY, Session
-from carrylab.settings import CUSTOM_PRESET, SETTINGS
+from carrylab.settings import CUSTOM_PRESET, PRESETS, SETTINGS
 from carrylab.views import TABS_KEY, escape_markdown, push_settings
-from rnn_core.presets import PRESETS
 
 PRESET_KEY = "preset"
 # The dashboard tab each preset view hint opens (labels of the dashboard's tabs).

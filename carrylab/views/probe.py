@@ -40,7 +40,7 @@ HEATMAP_EXPLANATION = (
     "**What is drawn**: one column per bit (time step), least significant first. The rows on top are the "
     "inputs a and b, the true *carry out* of that bit, the target, the output probability and the prediction. "
     "Below them, every hidden unit's value after reading that bit: red is positive, blue negative, white 0 "
-    "(for the tanh cell; the Trask variant's sigmoid units run from 0 to 1).\n\n"
+    "(for tanh units; the Trask variant's sigmoid units run from 0 to 1).\n\n"
     "**What to look for**: a row whose colour flips exactly where the *carry out* track does: that unit holds "
     "the carry. Turn on *Order units by carry correlation* to move it to the top (marked ★). Before training "
     "the colours are a noisy echo of the inputs.\n\n"
@@ -90,7 +90,7 @@ def _heatmap(session: Session, result: ProbeResult, order, **size):
             "P(y=1)": result.prob,
             "prediction": result.pred,
         },
-        cell="tanh" if session.trainer.model.cell == "tanh" else "sigmoid",
+        activation=session.trainer.model.activation,
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
         title=f"Hidden state while computing {result.a} {result.symbol} {result.b}",
