@@ -394,6 +394,7 @@ CASES: list[Hostile] = [
     Hostile(
         "cli", "train_loss_nope", ["train", "--loss", "nope", "--save", "{saved}"], r"loss must be one of mse, bce"
     ),
+    Hostile("cli", "train_cell_nope", ["train", "--cell", "nope", "--save", "{saved}"], r"cell must be one of"),
     Hostile(
         "cli", "train_variant_nope", ["train", "--variant", "nope", "--save", "{saved}"], r"variant must be one of"
     ),
