@@ -4,15 +4,18 @@
 
 A fresh `streamlit run dashboard.py` on 127.0.0.1 (a free port unless --port), headless Debian Chromium, and:
 1. stop: ``?steps_per_click=100000`` at the default size and at the largest (256 hidden units, batch 2048). Train,
-   Stop once the Stop button shows; the time from the click until the page is idle again with the Stop button gone;
-   then Step: the step must go up by exactly 1 (it jumped by 288-4,249 when two runs trained at once).
+   Stop once the Stop button shows; the time from the click until the page shows the step reached ("landed": the
+   Stop click's run holds the model, so the training has ended) and until the page is idle again with the Stop
+   button gone; then Step: the step must go up by exactly 1 (it jumped by 288-4,249 when two runs trained at once).
+   For comparison, the Step click's own time to idle (a plain rerun of the page at that size).
 2. pause: ``?n_hidden=256&batch_size=2048&demo_speed=5000``, Play, two frames, Pause: the time from the click until
-   the button reads Play and the page is idle; then the step must stay put for 2 s.
+   the button reads Play ("landed", drawn once the training has ended) and until the page is idle; then the step
+   must stay put for 2 s.
 3. close: the same Play, then the tab is closed: the server's CPU seconds in the 1-10 s after (its own work only;
    the browser is a separate process).
 After each, the server's CPU seconds over the next 3 s show whether any training went on.
-4. sweep close: --tabs tabs each start a --seeds sweep (step budget 20,000, 256 hidden units, batch 16: seeds of
-   a minute or more), and all tabs close once 2 seeds of a tab are done (or after 60 s): the sweep worker processes
+4. sweep close: --tabs tabs each start a --seeds sweep (step budget 20,000, 128 hidden units, batch 8: seeds of
+   tens of seconds), and all tabs close once 2 seeds of a tab are done (or after 60 s): the sweep worker processes
    (seen as the server's descendants while they ran) still running 10 s later.
 5. sweep reset: one tab runs a sweep and Resets during it, three times; then a fourth sweep runs while the server
    gets SIGTERM: workers still running 5 s after, and the same after a SIGKILL (no clean-up at all).
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE, STEP_METRIC, StreamlitServer  # noqa: E402
 
 LARGEST = "n_hidden=256&batch_size=2048"
+SWEEP_SIZE = "n_hidden=128&batch_size=8"
 TIMEOUT_MS = 120_000
 NO_STOP_BUTTON = "() => ![...document.querySelectorAll('.st-key-stop_training button')].some(b => b.offsetParent)"
 PLAY_LABEL = r"""() => { const b = [...document.querySelectorAll('.st-key-play button')].find(b => b.offsetParent);
@@ -133,7 +137,9 @@ def open_page(browser, url: str):
 
 
 def step_of(page) -> int:
-    return int(page.evaluate(STEP_METRIC).replace(",", ""))
+    """The step the page shows (waiting for the metric: a redraw can take it off the page for a moment)."""
+    handle = page.wait_for_function(f"() => ({STEP_METRIC})()", timeout=TIMEOUT_MS)
+    return int(handle.json_value().replace(",", ""))
 
 
 def wait_idle(page, extra: str = "() => true") -> None:
@@ -145,21 +151,25 @@ def wait_idle(page, extra: str = "() => true") -> None:
 def measure_stop(browser, server, query: str) -> dict:
     context, page = open_page(browser, f"{server.url}/?{query}")
     try:
-        page.locator(".st-key-train button").first.click()
+        page.locator(".st-key-train button").first.click(timeout=TIMEOUT_MS)
         page.locator(".st-key-stop_training button").first.wait_for(timeout=TIMEOUT_MS)
         page.wait_for_timeout(1000)  # well into the run
+        shown = page.evaluate(STEP_METRIC)  # the step before Train: the training run draws its metrics afterwards
         t0 = time.perf_counter()
-        page.locator(".st-key-stop_training button").first.click()
+        page.locator(".st-key-stop_training button").first.click(timeout=TIMEOUT_MS)
+        page.wait_for_function(f"() => ({STEP_METRIC})() !== {json.dumps(shown)}", timeout=TIMEOUT_MS)
+        landed = time.perf_counter() - t0  # the Stop click's run shows the step: it held the model, training ended
         wait_idle(page, NO_STOP_BUTTON)
         seconds = time.perf_counter() - t0
         cpu_after = server_cpu(server, 3.0)
         before = step_of(page)
         t1 = time.perf_counter()
-        page.locator(".st-key-step button").first.click()
+        page.locator(".st-key-step button").first.click(timeout=TIMEOUT_MS)
         page.wait_for_function(f"() => ({STEP_METRIC})() !== {json.dumps(f'{before:,}')}", timeout=TIMEOUT_MS)
         wait_idle(page)
         step_click = time.perf_counter() - t1
         return {
+            "stop_landed_seconds": round(landed, 3),
             "stop_seconds": round(seconds, 3),
             "step_click_seconds": round(step_click, 3),  # a plain rerun of this page, for comparison
             "cpu_3s_after": cpu_after,
@@ -171,7 +181,7 @@ def measure_stop(browser, server, query: str) -> dict:
 
 def start_play(browser, server, query: str):
     context, page = open_page(browser, f"{server.url}/?{query}")
-    page.locator(".st-key-play button").first.click()
+    page.locator(".st-key-play button").first.click(timeout=TIMEOUT_MS)
     page.wait_for_function(f"() => ({PLAY_LABEL})() === 'Pause'", timeout=TIMEOUT_MS)
     seen = {step_of(page)}
     deadline = time.monotonic() + 60
@@ -185,12 +195,19 @@ def measure_pause(browser, server, query: str) -> dict:
     context, page = start_play(browser, server, query)
     try:
         t0 = time.perf_counter()
-        page.locator(".st-key-play button").first.click()
-        wait_idle(page, f"() => ({PLAY_LABEL})() === 'Play'")
+        page.locator(".st-key-play button").first.click(timeout=TIMEOUT_MS)
+        page.wait_for_function(f"() => ({PLAY_LABEL})() === 'Play'", timeout=TIMEOUT_MS)
+        landed = time.perf_counter() - t0  # the Pause click's run drew its button: it held the model, training ended
+        wait_idle(page)
         seconds = time.perf_counter() - t0
         paused_at = step_of(page)
         cpu_after = server_cpu(server, 3.0)
-        return {"pause_seconds": round(seconds, 3), "cpu_3s_after": cpu_after, "moved_after": step_of(page) - paused_at}
+        return {
+            "pause_landed_seconds": round(landed, 3),
+            "pause_seconds": round(seconds, 3),
+            "cpu_3s_after": cpu_after,
+            "moved_after": step_of(page) - paused_at,
+        }
     finally:
         context.close()
 
@@ -208,18 +225,17 @@ def start_sweep(page, seeds: int) -> None:
     page.get_by_role("tab", name="Seeds").click()
     page.locator(".st-key-seed_sweep_run button").first.wait_for(timeout=TIMEOUT_MS)
     wait_idle(page)
-    slider = page.locator(".st-key-seed_sweep_k [role=slider]").first
-    slider.focus()
-    for _ in range(32):
-        if int(slider.get_attribute("aria-valuenow")) == seeds:
-            break
-        page.keyboard.press("ArrowRight" if int(slider.get_attribute("aria-valuenow")) < seeds else "ArrowLeft")
-    wait_idle(page)
-    budget = page.locator(".st-key-seed_sweep_budget [role=slider]").first
-    budget.focus()
-    page.keyboard.press("End")
-    wait_idle(page)
-    page.locator(".st-key-seed_sweep_run button").first.click()
+    for key, value in (("seed_sweep_k", str(seeds)), ("seed_sweep_budget", "max")):  # keyboard on the range inputs
+        slider = page.locator(f".st-key-{key} input[type=range]").first
+        target = slider.get_attribute("max") if value == "max" else value
+        slider.focus()
+        page.keyboard.press("End")
+        for _ in range(64):
+            if slider.get_attribute("value") == target:
+                break
+            page.keyboard.press("ArrowLeft")
+        wait_idle(page)
+    page.locator(".st-key-seed_sweep_run button").first.click(timeout=TIMEOUT_MS)
     page.wait_for_function(f"() => ({PROGRESS_TEXT})().includes('seeds done')", timeout=TIMEOUT_MS)
 
 
@@ -247,7 +263,7 @@ def watch_workers(server, seconds: float, pages=(), until_done: int | None = Non
 
 
 def measure_sweep_close(browser, server, tabs: int, seeds: int) -> dict:
-    query = "n_hidden=256&batch_size=16"
+    query = SWEEP_SIZE
     opened = [open_page(browser, f"{server.url}/?{query}") for _ in range(tabs)]
     for _, page in opened:
         start_sweep(page, seeds)
@@ -274,13 +290,13 @@ def measure_sweep_reset(browser, server_factory, seeds: int) -> dict:
     for how in ("SIGTERM", "SIGKILL"):
         server = server_factory()
         try:
-            context, page = open_page(browser, f"{server.url}/?n_hidden=256&batch_size=16")
+            context, page = open_page(browser, f"{server.url}/?{SWEEP_SIZE}")
             workers: set[int] = set()
             helpers = descendants(server.proc.pid)  # the fork server, the resource tracker
             for _ in range(3):
                 start_sweep(page, seeds)
                 workers |= watch_workers(server, 3.0)
-                page.locator(".st-key-reset button").first.click()
+                page.locator(".st-key-reset button").first.click(timeout=TIMEOUT_MS)
                 wait_idle(page)
             alive_after_resets = len([p for p in workers if running(p)])
             start_sweep(page, seeds)
