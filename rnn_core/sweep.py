@@ -81,7 +81,7 @@ def sweep(
 
     config: the configuration (its own seed is ignored); on_result(result) is called in the calling thread as each
     seed finishes (in completion order), e.g. to move a progress bar. should_stop() is asked in the calling thread
-    every POLL_SECONDS while waiting (after every step when in this process): True ends the sweep with
+    every POLL_SECONDS while waiting (between steps when in this process): True ends the sweep with
     SweepCancelled, workers terminated. Returns the results in the order of ``seeds``. Results do not depend on
     max_workers (each seed is its own deterministic run).
     """
@@ -95,8 +95,9 @@ def sweep(
         raise ValueError(f"max_workers must be a whole number >= 1, got {max_workers!r}")
     results: list[dict | None] = [None] * len(seeds)
     if max_workers == 1:
+        check = _at_most_every(POLL_SECONDS, should_stop) if should_stop is not None else None
         for i, seed in enumerate(seeds):
-            results[i] = train_seed(config_dict, seed, budget, should_stop=should_stop)
+            results[i] = train_seed(config_dict, seed, budget, should_stop=check)
             if on_result is not None:
                 on_result(results[i])
         return results
@@ -129,6 +130,20 @@ def sweep(
 
 def _set(event: threading.Event) -> Callable[[object], None]:
     return lambda _: event.set()
+
+
+def _at_most_every(seconds: float, check: Callable[[], bool]) -> Callable[[], bool]:
+    """check(), asked at most once every `seconds` (False in between): the trainer asks after every step."""
+    due = time.monotonic()
+
+    def throttled() -> bool:
+        nonlocal due
+        if time.monotonic() < due:
+            return False
+        due = time.monotonic() + seconds
+        return check()
+
+    return throttled
 
 
 def _check_budget(budget: int) -> int:

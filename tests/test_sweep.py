@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rnn_core.sweep import MAX_BUDGET, SweepCancelled, sweep, train_seed
+from rnn_core.sweep import MAX_BUDGET, POLL_SECONDS, SweepCancelled, sweep, train_seed
 from rnn_core.train import TrainConfig, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,9 +141,14 @@ def test_a_stopped_sweep_terminates_its_running_workers(how):
 
 
 def test_a_stopped_sweep_in_this_process_ends_between_steps():
-    calls = []
-    with pytest.raises(SweepCancelled, match="stopped at step 3$"):
-        sweep(FAST, [0, 1], 2000, max_workers=1, should_stop=lambda: calls.append(1) or len(calls) >= 3)
+    """In this process the trainer asks after every step; the caller's should_stop (which redraws a progress bar on
+    the page) is asked at most every POLL_SECONDS."""
+    asked = []
+    started = time.monotonic()
+    with pytest.raises(SweepCancelled, match="seed 0 stopped at step"):
+        sweep(ENDLESS, [0, 1], MAX_BUDGET, max_workers=1, should_stop=lambda: asked.append(1) or len(asked) >= 3)
+    took = time.monotonic() - started
+    assert len(asked) == 3 and took >= 2 * POLL_SECONDS
 
 
 CHILD = """
