@@ -51,17 +51,24 @@ def live_area(session: Session, presenting: bool) -> None:
     controls.sync_url(session)
 
 
+def live_fragment(session: Session, presenting: bool) -> None:
+    """The live area; when it reruns on its own (a Play frame, a click inside it) that run holds the session too."""
+    with session.exclusive():
+        live_area(session, presenting)
+
+
 session = controls.session_from_url()
-presenting = controls.presentation_mode(session)
-if presenting:
-    presentation.apply_style()
-else:
-    sidebar_end = controls.render_sidebar(session)
-controls.render_header(session, "RNN Carry Lab")
-controls.render_controls(session)
-st.fragment(live_area, run_every=FRAME_SECONDS if session.running else None)(session, presenting)
-if presenting:
-    presentation.render_story(session)
-else:
-    with sidebar_end:
-        files.render(session)
+with session.exclusive():  # one run of this tab at a time: a newer run ends this one's training (Session.exclusive)
+    presenting = controls.presentation_mode(session)
+    if presenting:
+        presentation.apply_style()
+    else:
+        sidebar_end = controls.render_sidebar(session)
+    controls.render_header(session, "RNN Carry Lab")
+    controls.render_controls(session)
+    st.fragment(live_fragment, run_every=FRAME_SECONDS if session.running else None)(session, presenting)
+    if presenting:
+        presentation.render_story(session)
+    else:
+        with sidebar_end:
+            files.render(session)

@@ -14,13 +14,20 @@ and call its methods. Rules it follows (Streamlit's own guidance for long-runnin
 - a failed action becomes a `Notice` for the page instead of an exception: a bad setting changes nothing; a
   divergence keeps the steps before the failing one (trained, logged and evaluated once more) and rolls the
   weights back to just before it.
+- one script run at a time: with Streamlit's fast reruns a click starts a new run of the script while the previous
+  one is still running. Each run (and each callback that replaces the trainer) holds the session through
+  `exclusive()`; a newer run that is waiting makes `superseded()` true, and the training in the older run, checked
+  after every step, ends at once. So the session's trainer is never used by two runs at the same time, and a Stop,
+  Pause or Reset takes effect within about one training step.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,12 +57,18 @@ from rnn_core.train import Trainer, TrainingDiverged
 STATE_KEY = "carrylab_session"  # where the Session lives in st.session_state
 FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 frames a second)
 FIRST_CHUNK_STEPS = 50  # a "Train N steps" click first trains this many steps to time them ...
-CHUNK_SECONDS = 0.25  # ... then chunks of about this long (a progress update, and a chance to be interrupted)
+CHUNK_SECONDS = 0.25  # ... then chunks of at most this long (a progress update, and a chance to be interrupted)
+PLAY_FRAME_SECONDS = 0.5  # a live frame trains at most this long, whatever the demo speed and the model size
+RUN_WAIT_SECONDS = 60.0  # a run waits at most this long for the session's previous run to end (SessionBusy)
 RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent steps
 # While playing, views that are costly to draw (the probe heatmap) refresh every this many frames: building and
 # drawing the heatmap every frame halves the frame rate, and a browser skips redrawing an unchanged chart.
 PLAYING_REFRESH_FRAMES = 4
 OPERANDS = ("operand_a", "operand_b")  # the probe's operands
+
+
+class SessionBusy(RuntimeError):
+    """The session's previous script run did not end within RUN_WAIT_SECONDS."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,12 @@ class Session:
         # Held while the trainer changes (a training chunk) and while a checkpoint is written: a download's
         # data callback runs on a thread of its own, possibly during a live frame.
         self.lock = threading.RLock()
+        # One script run at a time (exclusive(), superseded()): the run holding the session, as (thread id, claim
+        # number), and the number of the newest claim.
+        self._run_lock = threading.Lock()
+        self._claims_lock = threading.Lock()
+        self._claims = 0
+        self._holder: tuple[int, int] | None = None
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
 
     def _fall_back_in_size(self, exc: ValueError) -> Trainer:
@@ -220,6 +239,35 @@ class Session:
         reason = in_page_words(str(exc))
         self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
         return trainer
+
+    # -- one script run at a time -------------------------------------------------------------------------
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the session for a script run (or a callback that replaces the trainer). Claims first, so that a
+        run still holding it sees `superseded()` and ends its training; then waits for it (at most
+        RUN_WAIT_SECONDS, else SessionBusy). Re-entrant within one thread: the live fragment drawn inside the full
+        run, or `update_settings` inside the run, hold it already."""
+        me = threading.get_ident()
+        holder = self._holder
+        if holder is not None and holder[0] == me:
+            yield
+            return
+        with self._claims_lock:
+            self._claims += 1
+            claim = self._claims
+        if not self._run_lock.acquire(timeout=RUN_WAIT_SECONDS):
+            raise SessionBusy(f"the previous run of this page did not end within {RUN_WAIT_SECONDS:g} s")
+        self._holder = (me, claim)
+        try:
+            yield
+        finally:
+            self._holder = None
+            self._run_lock.release()
+
+    def superseded(self) -> bool:
+        """True when a newer run of this session has claimed it: the run holding it should end its work now."""
+        holder = self._holder
+        return holder is not None and holder[1] != self._claims
 
     # -- settings ----------------------------------------------------------------------------------------
     def config_settings(self) -> dict:
@@ -363,12 +411,13 @@ class Session:
             return checkpoint_bytes(self.trainer)
 
     def _replace_trainer(self, trainer: Trainer) -> None:
-        self.trainer = trainer  # built completely before it is assigned
-        self.model_version += 1
-        self.running = False
-        self._order = None
-        self._shown = None
-        self._previous = None
+        with self.exclusive():  # from a callback, while an older run may still be training the current trainer
+            self.trainer = trainer  # built completely before it is assigned
+            self.model_version += 1
+            self.running = False
+            self._order = None
+            self._shown = None
+            self._previous = None
 
     def start(self) -> None:
         self.running = True
@@ -384,22 +433,32 @@ class Session:
         until_solved: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
         clear_notices: bool = True,
+        seconds: float | None = None,
     ) -> TrainOutcome:
-        """Train n_steps. With on_progress, in chunks of about CHUNK_SECONDS (sized from the measured time per
-        step, so any model size stays responsive), calling on_progress(steps done, n_steps) between chunks.
-        Divergence keeps the rolled-back model, stops playing and leaves an error notice; `until_solved`
+        """Train n_steps, or for at most `seconds` (then fewer steps), and never past a newer run's claim
+        (`superseded`): the trainer checks both after every step. With on_progress, in chunks of at most
+        CHUNK_SECONDS (sized from the measured time per step), calling on_progress(steps done, n_steps) between
+        chunks. Divergence keeps the rolled-back model, stops playing and leaves an error notice; `until_solved`
         stops when every pair is right (with a success notice)."""
         if clear_notices:
             self.notices = []
         trainer = self.trainer
         start = trainer.step
         chunk = FIRST_CHUNK_STEPS if on_progress is not None else max(1, int(n_steps))
+        limit = time.monotonic() + seconds if seconds is not None else math.inf
         stopped = False
-        while trainer.step - start < n_steps:
+        while trainer.step - start < n_steps and not self.superseded():
             began = time.perf_counter()
+            deadline = min(limit, time.monotonic() + CHUNK_SECONDS) if on_progress is not None else limit
+
+            def should_stop(deadline: float = deadline) -> bool:
+                return self.superseded() or time.monotonic() >= deadline
+
             try:
                 with self.lock:
-                    report = trainer.train(min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved)
+                    report = trainer.train(
+                        min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved, should_stop=should_stop
+                    )
             except TrainingDiverged as exc:
                 self.running = False
                 self.notices.append(Notice("error", str(exc)))
@@ -413,6 +472,8 @@ class Session:
             if report.stopped_early:
                 stopped = True
                 break
+            if time.monotonic() >= limit:
+                break
             if on_progress is not None and trainer.step - start < n_steps:
                 per_step = (time.perf_counter() - began) / max(1, report.steps_done)
                 chunk = max(1, int(CHUNK_SECONDS / max(per_step, 1e-7)))
@@ -424,11 +485,12 @@ class Session:
         return TrainOutcome(trainer.step - start, trainer.step, stopped, False)
 
     def play_frame(self, n_steps: int, *, until_solved: bool) -> bool:
-        """One live frame: train n_steps. Returns True when playing stopped (solved or diverged)."""
+        """One live frame: train n_steps, or for PLAY_FRAME_SECONDS at most (a large model at a high demo speed).
+        Returns True when playing stopped (solved or diverged)."""
         if not self.running:
             return False
         self.frames += 1
-        outcome = self.train(n_steps, until_solved=until_solved, clear_notices=False)
+        outcome = self.train(n_steps, until_solved=until_solved, clear_notices=False, seconds=PLAY_FRAME_SECONDS)
         if outcome.diverged or outcome.stopped_early:
             self.running = False
             return True

@@ -8,6 +8,13 @@ Processes, not threads: training is numpy calls on tiny matrices, dominated by P
 The pool uses the "forkserver" start method (or "spawn"), never "fork": forking a multi-threaded process such as
 a Streamlit server can deadlock the child. Each worker runs at a lower priority (nice + 5) with one BLAS thread,
 so the web server stays responsive while a sweep runs.
+
+Lifecycle: a sweep owns its pool for exactly the duration of the ``sweep`` call. While it waits for results it asks
+``should_stop`` every POLL_SECONDS; when that says stop (SweepCancelled), or it or ``on_result`` raises (a page
+that reran or closed), or anything else ends the call early, the queued seeds are dropped and the running workers
+are terminated (``Pool.terminate``: SIGTERM, then joined), not abandoned. Pool workers are daemon processes, which
+multiprocessing also terminates when the server exits normally; and each worker ends itself within a second
+when its parent process is gone (a server killed outright), so no worker outlives the server.
 """
 
 from __future__ import annotations
@@ -16,19 +23,26 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
 
 MAX_BUDGET = 20_000  # steps per seed, at most
 MAX_SEEDS = 64
+POLL_SECONDS = 0.25  # while waiting for results, should_stop is asked this often
+PARENT_CHECK_SECONDS = 0.5  # a worker checks this often that the process that started it is still there
 
 
-def train_seed(config_dict: dict, seed: int, budget: int) -> dict:
-    """Train ``config_dict`` (TrainConfig fields) from ``seed`` for at most ``budget`` steps, stopping when solved.
+class SweepCancelled(Exception):
+    """should_stop ended the sweep before every seed had finished; its workers were terminated."""
+
+
+def train_seed(config_dict: dict, seed: int, budget: int, should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train ``config_dict`` (TrainConfig fields) from ``seed`` for at most ``budget`` steps, stopping when solved
+    (or raising SweepCancelled when should_stop(), asked after every step, says so).
 
     returns {"seed", "solved_at_step" (int, or None if not solved within the budget), "accuracy" (exhaustive,
     0..1, at the end), "steps" (steps trained), "diverged" (bool), "seconds" (wall time)}.
@@ -39,7 +53,8 @@ def train_seed(config_dict: dict, seed: int, budget: int) -> dict:
     trainer = Trainer(config)
     diverged = False
     try:
-        trainer.train(budget, until_solved=True)
+        if trainer.train(budget, until_solved=True, should_stop=should_stop).interrupted:
+            raise SweepCancelled(f"seed {seed} stopped at step {trainer.step}")
     except TrainingDiverged:
         diverged = True
     accuracy = float(trainer.evaluate().accuracy)
@@ -60,12 +75,15 @@ def sweep(
     *,
     max_workers: int,
     on_result: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[dict]:
     """``train_seed`` for every seed, ``max_workers`` processes at a time (1: in this process, no pool).
 
     config: the configuration (its own seed is ignored); on_result(result) is called in the calling thread as each
-    seed finishes (in completion order), e.g. to move a progress bar. Returns the results in the order of
-    ``seeds``. Results do not depend on max_workers (each seed is its own deterministic run).
+    seed finishes (in completion order), e.g. to move a progress bar. should_stop() is asked in the calling thread
+    every POLL_SECONDS while waiting (between steps when in this process): True ends the sweep with
+    SweepCancelled, workers terminated. Returns the results in the order of ``seeds``. Results do not depend on
+    max_workers (each seed is its own deterministic run).
     """
     config_dict = config.to_dict() if isinstance(config, TrainConfig) else dict(config)
     TrainConfig.from_dict(config_dict)  # fail here, not in a worker
@@ -77,27 +95,55 @@ def sweep(
         raise ValueError(f"max_workers must be a whole number >= 1, got {max_workers!r}")
     results: list[dict | None] = [None] * len(seeds)
     if max_workers == 1:
+        check = _at_most_every(POLL_SECONDS, should_stop) if should_stop is not None else None
         for i, seed in enumerate(seeds):
-            results[i] = train_seed(config_dict, seed, budget)
+            results[i] = train_seed(config_dict, seed, budget, should_stop=check)
             if on_result is not None:
                 on_result(results[i])
         return results
-    pool = ProcessPoolExecutor(
-        max_workers=min(max_workers, len(seeds)),
-        mp_context=multiprocessing.get_context(_start_method()),
-        initializer=_init_worker,
-    )
+    finished = threading.Event()  # set by the pool's result thread whenever a seed finishes
+    with _main_script_hidden():  # the worker processes start here
+        pool = multiprocessing.get_context(_start_method()).Pool(
+            min(max_workers, len(seeds)), initializer=_init_worker, initargs=(os.getpid(),)
+        )
     try:
-        with _main_script_hidden():  # the worker processes start during these submits
-            futures = {pool.submit(train_seed, config_dict, seed, budget): i for i, seed in enumerate(seeds)}
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            if on_result is not None:
-                on_result(results[i])
-    finally:  # also when on_result raises (e.g. the page was rerun): drop queued seeds, don't wait for them
-        pool.shutdown(wait=False, cancel_futures=True)
+        pending = {
+            i: pool.apply_async(
+                train_seed, (config_dict, seed, budget), callback=_set(finished), error_callback=_set(finished)
+            )
+            for i, seed in enumerate(seeds)
+        }
+        while pending:
+            finished.wait(POLL_SECONDS)
+            finished.clear()
+            for i in [i for i, result in pending.items() if result.ready()]:
+                results[i] = pending.pop(i).get()  # a worker's exception is raised here
+                if on_result is not None:
+                    on_result(results[i])
+            if pending and should_stop is not None and should_stop():
+                raise SweepCancelled(f"sweep stopped with {len(pending)} of {len(seeds)} seeds unfinished")
+    finally:  # the workers end here, idle or not: stopped or failed sweeps drop their queued and running seeds
+        pool.terminate()
+        pool.join()
     return results
+
+
+def _set(event: threading.Event) -> Callable[[object], None]:
+    return lambda _: event.set()
+
+
+def _at_most_every(seconds: float, check: Callable[[], bool]) -> Callable[[], bool]:
+    """check(), asked at most once every `seconds` (False in between): the trainer asks after every step."""
+    due = time.monotonic()
+
+    def throttled() -> bool:
+        nonlocal due
+        if time.monotonic() < due:
+            return False
+        due = time.monotonic() + seconds
+        return check()
+
+    return throttled
 
 
 def _check_budget(budget: int) -> int:
@@ -130,8 +176,10 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _init_worker() -> None:
-    """In each worker process: lower priority, one BLAS thread (tiny matrices; see rnn_core/threads.py)."""
+def _init_worker(parent: int) -> None:
+    """In each worker process: lower priority, one BLAS thread (tiny matrices; see rnn_core/threads.py), and a
+    watcher that ends the worker when ``parent`` (the process that started the sweep) is gone."""
+    threading.Thread(target=_exit_without, args=(parent,), name="sweep-parent-watch", daemon=True).start()
     try:
         os.nice(5)
     except (AttributeError, OSError):  # not available on this platform
@@ -139,3 +187,23 @@ def _init_worker() -> None:
     from rnn_core.threads import limit_blas_threads
 
     limit_blas_threads(1)
+
+
+def _exit_without(parent: int) -> None:
+    """End this worker once ``parent`` has exited: a killed server cannot terminate its workers itself. With the
+    "forkserver" start method the worker is the fork server's child, and the fork server exits with the server, so
+    the worker's parent changes; with "spawn" the parent is the server itself."""
+    first = os.getppid()
+    while os.getppid() == first and _alive(parent):
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True

@@ -3,8 +3,10 @@
 The trainer never prints. ``Trainer.train(n)`` runs n steps and returns a ``TrainReport`` (what happened,
 warnings, whether training stopped early); the history lives in ``trainer.steps_log`` / ``trainer.evals`` /
 ``trainer.snapshots``. Same config and seed give the same history bit for bit, however the steps are split into
-calls. The step log holds each step's loss divided by the batch size (the error per example, which at batch 1 is
-the post's "error rate"), so curves of different batch sizes share a scale.
+calls, including calls ended early by ``should_stop`` (a callable checked after every step, so that a caller can
+bound a call in time or cancel it: one step of the largest model takes about a quarter of a second). The step log
+holds each step's loss divided by the batch size (the error per example, which at batch 1 is the post's "error
+rate"), so curves of different batch sizes share a scale.
 
 Divergence: the losses and the parameters are checked for finiteness at the end of every chunk of steps (and before
 each snapshot); when a check fails, the chunk is replayed from its saved start with a check after every step, which
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -174,6 +177,7 @@ class TrainReport:
     step: int  # total steps after this call
     error: float  # mean error over this call's steps
     stopped_early: bool = False  # until_solved reached, or divergence
+    interrupted: bool = False  # should_stop ended the call before n_steps
     solved_at_step: int | None = None
     warnings: tuple[str, ...] = ()
 
@@ -264,15 +268,21 @@ class Trainer:
         cfg = TrainConfig(**{**self.config.to_dict(), "eta": eta}).validate()
         self.config = cfg
 
-    def train(self, n_steps: int, *, until_solved: bool = False) -> TrainReport:
+    def train(
+        self, n_steps: int, *, until_solved: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> TrainReport:
         """Run n_steps training steps (evaluating every eval_every steps). until_solved: stop at the first scheduled
         evaluation once the run is solved ("solved at": see the module docstring). Raises TrainingDiverged on NaN or
-        inf."""
+        inf.
+
+        should_stop: checked after every step (the first step always runs); True ends the call there, with the
+        history, the random generator and the schedule of evaluations and snapshots exactly as after a call of that
+        many steps."""
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
         errors = np.empty(n_steps)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught below, not warned
-            done, stopped = self._train_loop(n_steps, until_solved, errors)
+            done, stopped, interrupted = self._train_loop(n_steps, until_solved, errors, should_stop)
         self.steps_log.extend(self.step - done, errors[:done])
         warnings = self.health_warnings()
         return TrainReport(
@@ -280,27 +290,48 @@ class Trainer:
             step=self.step,
             error=float(errors[:done].mean()) if done else float("nan"),
             stopped_early=stopped,
+            interrupted=interrupted,
             solved_at_step=self.solved_at_step,
             warnings=warnings,
         )
 
-    def _train_loop(self, n_steps: int, until_solved: bool, errors: np.ndarray) -> tuple[int, bool]:
-        """Train in chunks that end at evaluation steps; returns (steps done, stopped early)."""
+    def _train_loop(
+        self, n_steps: int, until_solved: bool, errors: np.ndarray, should_stop: Callable[[], bool] | None
+    ) -> tuple[int, bool, bool]:
+        """Train in chunks that end at evaluation steps; returns (steps done, stopped early, interrupted)."""
         eval_every = self.config.eval_every
         done, stopped = 0, False
         while done < n_steps and not stopped:
             chunk = min(n_steps - done, eval_every - self.step % eval_every, CHUNK_STEPS)
+            rng_state = self._rng_state() if should_stop is not None else None
             inputs, targets, examples = self._draw_chunk(chunk)
             start = self._save_state()
-            ran = self._run_steps(inputs, targets, errors[done : done + chunk])
+            ran, interrupted = self._run_steps(inputs, targets, errors[done : done + chunk], should_stop)
             if not (math.isfinite(float(errors[done : done + ran].sum())) and self._theta_finite()):
                 self._locate_divergence(start, inputs, targets, examples, errors, done)  # raises TrainingDiverged
             done += ran
             self._remember_example(*examples(ran - 1))
+            if interrupted and ran < chunk:  # the generator as if only `ran` steps had been drawn
+                self._set_rng_state(rng_state)
+                self._draw_chunk(ran)
             if self.step % eval_every == 0:
                 self._scheduled_evaluation()
                 stopped = until_solved and self.solved_at_step is not None
-        return done, stopped
+            if interrupted:
+                return done, stopped, done < n_steps
+        return done, stopped, False
+
+    def _rng_state(self):
+        """The run's generator state, to draw a chunk again (legacy RandomState or a numpy Generator)."""
+        if isinstance(self.rng, np.random.RandomState):
+            return self.rng.get_state()
+        return self.rng.bit_generator.state
+
+    def _set_rng_state(self, state) -> None:
+        if isinstance(self.rng, np.random.RandomState):
+            self.rng.set_state(state)
+        else:
+            self.rng.bit_generator.state = state
 
     def _draw_chunk(self, chunk: int):
         """The examples of the next ``chunk`` steps: inputs (chunk, T, B, n_in) and targets (chunk, T, B, 1), each
@@ -318,20 +349,27 @@ class Trainer:
         targets = np.stack([b.target.transpose(1, 0, 2) for b in batches]).astype(dt)
         return inputs, targets, lambda i: (batches[i], B - 1)
 
-    def _run_steps(self, inputs: np.ndarray, targets: np.ndarray, errors: np.ndarray, checked: bool = False) -> int:
+    def _run_steps(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        errors: np.ndarray,
+        should_stop: Callable[[], bool] | None = None,
+        checked: bool = False,
+    ) -> tuple[int, bool]:
         """The hot loop: one forward, backward and update per step; writes each step's error per example.
 
         Finiteness is checked by the caller once per chunk, not per step (two numpy calls of a ~45-call step);
         here only before a snapshot is stored, so that no snapshot holds a non-finite value. ``checked``: the
         replay after a divergence, which checks every step and stops at the first non-finite one.
-        Returns the number of steps run."""
+        ``should_stop`` is asked after every step. Returns (steps run, stopped by should_stop)."""
         model, opt, snapshots = self.model, self.optimizer, self.snapshots
         theta, grad, prev = model.theta, model.grad, self._prev_theta
         T, B = self.task.n_bits, self.config.batch_size
         eta = float(self.config.eta)
         z_in, _, run = model.training_pass(T, B, self.config.loss)
         copyto, update = fastnp.copyto, opt.update
-        every, step = snapshots.every, self.step
+        every, step, interrupted = snapshots.every, self.step, False
         i = -1
         for i, (x_i, t_i) in enumerate(zip(inputs, targets)):
             copyto(z_in, x_i)
@@ -344,16 +382,19 @@ class Trainer:
             if checked and not (math.isfinite(loss) and self._theta_finite()):
                 self.step = step - 1
                 errors[:i] *= 1.0 / B
-                return i
+                return i, False
             if step % every == 0 and not checked:
                 self.step = step
                 if not self._theta_finite():
                     break  # the caller finds the step and rolls back
                 snapshots.add(step, theta)
                 every = snapshots.every
+            if should_stop is not None and should_stop():
+                interrupted = True
+                break
         self.step = step
         errors[: i + 1] *= 1.0 / B  # the history holds the error per example: comparable across batch sizes
-        return i + 1
+        return i + 1, interrupted
 
     def _theta_finite(self) -> bool:
         return math.isfinite(float(self.model.theta.sum()))
@@ -369,7 +410,7 @@ class Trainer:
         self.model.theta[...] = theta
         self.optimizer.load_state(opt_state)
         self.step = step
-        ran = self._run_steps(inputs, targets, errors[done:], checked=True)
+        ran, _ = self._run_steps(inputs, targets, errors[done:], checked=True)
         if ran:
             self._remember_example(*examples(ran - 1))  # the last good step's example
         self._roll_back(done + ran, errors)

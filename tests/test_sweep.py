@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import subprocess
 import sys
+import time
 import types
+from pathlib import Path
 
 import pytest
 
-from rnn_core.sweep import MAX_BUDGET, sweep, train_seed
+from rnn_core.sweep import MAX_BUDGET, POLL_SECONDS, SweepCancelled, sweep, train_seed
 from rnn_core.train import TrainConfig, Trainer
 
+ROOT = Path(__file__).resolve().parents[1]
 FAST = TrainConfig(optimizer="adam", eta=0.01, batch_size=16, n_hidden=16, seed=0)
 STABLE = ("seed", "solved_at_step", "accuracy", "steps", "diverged")  # everything but the wall time
 
@@ -83,3 +88,93 @@ def test_sweep_rejects_bad_arguments_before_starting_any_process(kwargs):
         args["config"] = {**FAST.to_dict(), **kwargs["config"]}
     with pytest.raises(ValueError):
         sweep(args["config"], args["seeds"], args["budget"], max_workers=args["max_workers"])
+
+
+# A configuration whose seeds train for minutes (a tiny learning rate never solves it): only stopping ends them.
+ENDLESS = TrainConfig(n_hidden=64, batch_size=256, eta=1e-6, seed=0)
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists and has not exited (a zombie waiting to be reaped has exited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def wait_until_gone(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while any(running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [p for p in pids if running(p)]
+
+
+class PageGone(Exception):
+    """Stands for the exception a Streamlit call raises in a run that was stopped (tab closed, page rerun)."""
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker states from Linux /proc")
+
+
+@needs_proc
+@pytest.mark.parametrize("how", ["should_stop", "raises"])
+def test_a_stopped_sweep_terminates_its_running_workers(how):
+    """Stopped while every worker is busy with a seed (and seeds are queued): the call ends at once and every worker
+    process is gone, not left to finish its seed."""
+    workers: list[int] = []
+    started = time.monotonic()
+
+    def should_stop() -> bool:
+        if not workers:
+            workers.extend(p.pid for p in multiprocessing.active_children())
+        if time.monotonic() - started < 1.0:
+            return False
+        if how == "raises":
+            raise PageGone
+        return True
+
+    with pytest.raises(SweepCancelled if how == "should_stop" else PageGone):
+        sweep(ENDLESS, range(6), MAX_BUDGET, max_workers=2, should_stop=should_stop)
+    assert time.monotonic() - started < 5.0
+    assert len(workers) == 2
+    assert wait_until_gone(workers, 2.0) == []
+
+
+def test_a_stopped_sweep_in_this_process_ends_between_steps():
+    """In this process the trainer asks after every step; the caller's should_stop (which redraws a progress bar on
+    the page) is asked at most every POLL_SECONDS."""
+    asked = []
+    started = time.monotonic()
+    with pytest.raises(SweepCancelled, match="seed 0 stopped at step"):
+        sweep(ENDLESS, [0, 1], MAX_BUDGET, max_workers=1, should_stop=lambda: asked.append(1) or len(asked) >= 3)
+    took = time.monotonic() - started
+    assert len(asked) == 3 and took >= 2 * POLL_SECONDS
+
+
+CHILD = """
+import multiprocessing, sys, time
+from rnn_core.sweep import MAX_BUDGET, sweep
+from rnn_core.train import TrainConfig
+
+def report_workers():
+    if not getattr(report_workers, "done", False):
+        print(*[p.pid for p in multiprocessing.active_children()], flush=True)
+        report_workers.done = True
+    return False
+
+sweep(TrainConfig(n_hidden=64, batch_size=256, eta=1e-6), range(4), MAX_BUDGET, max_workers=2,
+      should_stop=report_workers)
+"""
+
+
+@needs_proc
+def test_workers_end_when_the_server_is_killed(tmp_path):
+    """A server killed outright (SIGKILL) runs no clean-up; its workers must still not outlive it."""
+    child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in child.stdout.readline().split()]
+        assert len(workers) == 2 and all(running(p) for p in workers)
+    finally:
+        child.kill()
+        child.wait()
+    assert wait_until_gone(workers, 5.0) == []

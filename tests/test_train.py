@@ -51,6 +51,54 @@ def test_same_seed_same_history_however_the_steps_are_split():
     assert np.array_equal(a.evals.array("accuracy"), b.evals.array("accuracy"))
 
 
+def every_nth_call(n: int):
+    """A should_stop that answers True on every n-th call: it ends train() calls at steps inside chunks."""
+    calls = iter(range(1, 10**9))
+    return lambda: next(calls) % n == 0
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        TrainConfig(seed=3, eval_every=50, snapshot_every=10),
+        TrainConfig(seed=1, batch_size=4, optimizer="adam", eta=0.02, eval_every=30),
+        TrainConfig(seed=2, rng="legacy", variant="trask", eval_every=40),
+        TrainConfig(seed=0, op="mixed", n_bits=12, n_hidden=8, eval_every=25),  # not enumerated: sampled per step
+    ],
+)
+def test_a_run_stopped_between_steps_continues_bit_for_bit(config):
+    """should_stop ends a call after any step (here every 7th), mid-chunk: the calls together must give the one
+    uninterrupted run exactly (weights, every logged error, evaluations, snapshots and the generator)."""
+    whole = Trainer(config)
+    whole.train(400)
+    pieces = Trainer(config)
+    stop = every_nth_call(7)
+    calls = 0
+    while pieces.step < 400:
+        report = pieces.train(400 - pieces.step, should_stop=stop)
+        calls += 1
+        assert report.steps_done >= 1 and report.interrupted == (pieces.step < 400)
+    assert calls > 40  # interrupted far more often than the chunks end
+    assert np.array_equal(pieces.model.theta, whole.model.theta)
+    for got, want in zip(pieces.steps_log.arrays(), whole.steps_log.arrays()):
+        assert np.array_equal(got, want)
+    assert np.array_equal(pieces.evals.array("step"), whole.evals.array("step"))
+    assert np.array_equal(pieces.evals.array("accuracy"), whole.evals.array("accuracy"))
+    assert pieces.snapshots.steps == whole.snapshots.steps
+    assert pieces.last_example == whole.last_example
+    assert np.array_equal(pieces._draw_chunk(3)[0], whole._draw_chunk(3)[0])  # the generators are in step too
+
+
+def test_should_stop_ends_a_call_after_the_step_that_asked():
+    trainer = Trainer(TrainConfig(seed=0))
+    report = trainer.train(1000, should_stop=every_nth_call(130))  # asked once after each step
+    assert report.interrupted and report.steps_done == 130 == trainer.step
+    report = trainer.train(5, should_stop=lambda: True)  # the first step always runs
+    assert report.steps_done == 1 and trainer.step == 131
+    report = trainer.train(70, should_stop=lambda: False)
+    assert not report.interrupted and trainer.step == 201
+
+
 def test_batches_and_optimizers_run_and_reduce_error():
     for opt, eta in (("sgd", 0.1), ("momentum", 0.01), ("adam", 0.01)):
         trainer = Trainer(TrainConfig(optimizer=opt, eta=eta, batch_size=8, seed=0))

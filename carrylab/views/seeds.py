@@ -4,11 +4,18 @@ Why: a single run that learns (or does not) may be luck. K independent runs of t
 own random initial weights and example order, show how reliable a configuration is. The runs happen in parallel
 worker processes (``rnn_core.sweep``) only when the button is pressed; the results stay in
 ``st.session_state[RESULTS_KEY]`` until the next sweep, with the configuration they belong to.
+
+A sweep lives only as long as the script run that started it: every POLL_SECONDS it redraws its progress bar (a
+Streamlit call, which raises in a run that Streamlit has stopped: the tab closed, or the page reran) and asks
+``stop`` (a newer run of the session is waiting, e.g. after Reset). Either way ``sweep`` drops the queued seeds and
+terminates its workers before the run ends.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +24,7 @@ import streamlit as st
 from carrylab.charts import CAPTIONS, seed_sweep_figure
 from carrylab.formatting import percent
 from carrylab.views.carry import explain, show_chart
-from rnn_core.sweep import MAX_BUDGET, sweep
+from rnn_core.sweep import MAX_BUDGET, SweepCancelled, sweep
 from rnn_core.train import TrainConfig, Trainer
 
 if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
@@ -39,7 +46,8 @@ def sweep_seeds(first: int, k: int) -> list[int]:
     return [(first + i) % (_SEED_LIMIT + 1) for i in range(k)]
 
 
-def render(trainer: Trainer) -> None:
+def render(trainer: Trainer, stop: Callable[[], bool] | None = None) -> None:
+    """The sweep's settings, its button and the last results. stop(): True ends a running sweep (see above)."""
     st.subheader("Reliability over seeds")
     config = trainer.config
     left, right = st.columns(2)
@@ -60,12 +68,19 @@ def render(trainer: Trainer) -> None:
     if st.button("Run seed sweep", key="seed_sweep_run", type="primary"):
         bar = st.progress(0.0, text=f"0 of {k} seeds done")
         done: list[dict] = []
+        started = time.monotonic()
 
-        def on_result(result: dict) -> None:
-            done.append(result)
-            bar.progress(len(done) / k, text=f"{len(done)} of {k} seeds done (seed {result['seed']} finished)")
+        def should_stop() -> bool:
+            seconds = time.monotonic() - started
+            bar.progress(len(done) / k, text=f"{len(done)} of {k} seeds done ({seconds:.0f} s)")  # raises if stopped
+            return stop is not None and stop()
 
-        results = sweep(config, seeds, int(budget), max_workers=workers, on_result=on_result)
+        try:
+            results = sweep(
+                config, seeds, int(budget), max_workers=workers, on_result=done.append, should_stop=should_stop
+            )
+        except SweepCancelled:
+            return  # a newer run of this page is waiting to draw it
         bar.empty()
         st.session_state[RESULTS_KEY] = {
             "config": _config_key(config),
