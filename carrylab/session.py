@@ -44,7 +44,7 @@ from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoi
 from rnn_core.metrics import Evaluation
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
-from rnn_core.train import Trainer, TrainingDiverged
+from rnn_core.train import MAX_STEP, Trainer, TrainingDiverged
 
 STATE_KEY = "carrylab_session"  # where the Session lives in st.session_state
 FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 frames a second)
@@ -84,7 +84,7 @@ class TrainOutcome:
     steps_done: int
     step: int
     stopped_early: bool  # stopped because every pair is right (until_solved)
-    diverged: bool
+    diverged: bool  # stopped by an error: a divergence, out of memory, the step limit
 
 
 @dataclass(frozen=True)
@@ -364,6 +364,16 @@ class Session:
             self.notices = []
         trainer = self.trainer
         start = trainer.step
+        if start + n_steps > MAX_STEP:  # only a loaded checkpoint gets there; the trainer would refuse
+            self.running = False
+            self.notices.append(
+                Notice(
+                    "error",
+                    f"This run is at step {start:,}; a run counts at most {MAX_STEP:,} steps. Reset, or "
+                    "load another checkpoint.",
+                )
+            )
+            return TrainOutcome(0, start, False, True)
         chunk = FIRST_CHUNK_STEPS if on_progress is not None else max(1, int(n_steps))
         stopped = False
         while trainer.step - start < n_steps:

@@ -31,6 +31,8 @@ from rnn_core.optim import OPTIMIZERS, make_optimizer
 from rnn_core.tasks import TASK_OPS, Task
 
 VARIANTS = ("elman", "trask")
+MAX_STEP = 2**62  # the most steps a run counts (int64 with room to spare): train refuses to go past it, so every
+# step a trainer reaches is one a checkpoint can hold
 RNGS = ("pcg64", "legacy")
 
 
@@ -249,6 +251,11 @@ class Trainer:
         """Run n_steps training steps (evaluating every eval_every steps). Raises TrainingDiverged on NaN/inf."""
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
+        if self.step + n_steps > MAX_STEP:
+            raise ValueError(
+                f"the run is at step {self.step:,} and counts at most {MAX_STEP:,} steps: it cannot train "
+                f"{n_steps:,} more"
+            )
         errors = np.empty(n_steps)
         self._streak = 0  # per call, as a checkpoint does not hold it: a resumed run continues bit for bit
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught below, not warned
