@@ -218,3 +218,91 @@ def test_the_largest_run_a_trainer_can_hold_saves_under_the_size_limit(config):
     assert loaded.step == trainer.step and loaded.evals.n == 4095
     assert loaded.snapshots.steps == trainer.snapshots.steps
     np.testing.assert_array_equal(loaded.model.theta, trainer.model.theta)
+
+
+# -- 7. a download is named for the step it holds ----------------------------------------------------------------
+@pytest.fixture
+def media_managers(monkeypatch) -> list:
+    """Every MediaFileManager AppTest creates (one per run), kept for executing deferred downloads afterwards."""
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made = []
+
+    class Recording(MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    return made
+
+
+def click_download(manager, at, key: str) -> tuple[str, bytes]:
+    """What a click on the download button `key` delivers: (file name, contents), through Streamlit's own
+    deferred-download path (``execute_deferred``, as the server runs it when the browser asks)."""
+    [button] = [b for b in at.get("download_button") if b.proto.id.endswith(key)]
+    url = manager.execute_deferred(button.proto.deferred_file_id)
+    stored = manager._storage.get_file(url.rsplit("/", 1)[-1])
+    return stored.filename, stored.content
+
+
+@pytest.mark.parametrize(
+    "key, name",
+    [
+        ("download_checkpoint", "carrylab_add_8bit_step{}.npz"),
+        ("download_step_history", "carrylab_add_8bit_step{}_errors.csv"),
+    ],
+)
+def test_a_download_clicked_after_the_run_moved_on_is_named_for_the_step_it_holds(media_managers, key, name):
+    """The button is drawn at step 0; the run trains 300 more steps (as during a long Train, when the previous
+    run's button is still on screen) before the click. Before: the file was named step0 but held step 300."""
+    from streamlit.testing.v1 import AppTest
+
+    from carrylab.session import STATE_KEY
+    from tests.conftest import DASHBOARD
+
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=30).run()
+    assert not at.exception
+    session = at.session_state[STATE_KEY]
+    assert session.trainer.step == 0
+    session.train(300)
+    file_name, data = click_download(media_managers[-1], at, key)
+    assert file_name == name.format(300)
+    if key == "download_checkpoint":
+        assert load_checkpoint(data).step == 300
+    else:  # the error log's last row is step 299's
+        assert data.decode().splitlines()[-1].startswith("299,")
+
+
+def test_a_download_that_cannot_be_written_says_why_on_the_page():
+    from carrylab.views.files import file_at_click
+
+    session = Session()
+
+    def refuse(trainer):
+        raise CheckpointError("the checkpoint would be 70000000 bytes, more than 67108864")
+
+    with pytest.raises(CheckpointError):
+        file_at_click(session, lambda t: "x.npz", refuse)()
+    [notice] = session.notices
+    assert notice.level == "error"
+    assert notice.text == "x.npz could not be written: the checkpoint would be 70000000 bytes, more than 67108864."
+
+
+def test_a_download_button_does_not_keep_a_closed_tabs_session_alive():
+    """Streamlit keeps a deferred download's callable after its session has ended; it must not hold the run."""
+    import gc
+    import weakref
+
+    from carrylab.views.files import file_at_click
+
+    session = Session()
+    gone = weakref.ref(session)
+    data = file_at_click(session, lambda t: "x.npz", checkpoint_bytes)
+    assert load_checkpoint(data()).step == 0
+    del session
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(RuntimeError, match="session has ended"):
+        data()
