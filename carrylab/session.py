@@ -333,6 +333,15 @@ class Session:
         with self.lock:
             return checkpoint_bytes(self.trainer)
 
+    def release(self) -> None:
+        """Let go of the run and every cache: the tab has closed for good (``carrylab.lifetime``), and this session
+        is never drawn again. A download callable still registered for it then fails instead of writing."""
+        with self.lock:
+            self.running = False
+            self.trainer = None
+            self._cache_key, self._cache, self._throttled = None, {}, {}
+            self._order = self._shown = self._previous = None
+
     def _replace_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer  # built completely before it is assigned
         self.model_version += 1

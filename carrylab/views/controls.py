@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 import streamlit as st
 
+from carrylab import lifetime
 from carrylab.session import STATE_KEY, Notice, Session, get_session
 from carrylab.settings import (
     SETTINGS,
@@ -65,6 +66,7 @@ def session_from_url() -> Session:
         if name not in params:
             settings[name] = fit_operand(settings[name], probe_operator(settings), int(settings["n_bits"]))
     session, _ = get_session(st.session_state, settings)
+    lifetime.watch(session)  # its run is let go once the tab has closed for good
     session.notices = [Notice("warning", note) for note in notes] + session.notices
     for name, value in session.settings.items():
         st.session_state[name] = value

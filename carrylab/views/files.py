@@ -93,7 +93,7 @@ def file_at_click(
 
     def build() -> tuple[str, bytes]:
         current = ref()
-        if current is None:
+        if current is None or current.trainer is None:  # released: the tab closed for good
             raise RuntimeError("this tab's session has ended")
         with current.lock:
             trainer = current.trainer

@@ -1,0 +1,104 @@
+"""Give a closed tab's memory back.
+
+Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds (120 by default), so that a
+tab that reconnects finds its run. After that nothing can reconnect to it, but Streamlit 1.67 never shuts it down:
+the expired session stays in its session storage until another tab happens to disconnect, its uploaded files stay
+registered, and its state is freed only when Python's cycle collector next runs. A session's run (the trainer with
+its history, the cached evaluation with every hidden state: tens of MB) is the largest thing the app holds, so the
+app lets go of it itself.
+
+Each ``Session`` is registered here with its Streamlit session id (``watch``). One daemon thread checks every
+``CHECK_SECONDS`` which registered sessions are connected (``Runtime.is_active_session``, safe from any thread);
+one that has not been for longer than the TTL is ``release``d: its ``Session.release()`` drops the trainer and
+caches, and the session's uploaded files are removed. The registry holds sessions weakly and nothing trainable:
+it only knows which sessions exist. The thread calls no ``st.*`` function.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Protocol
+
+CHECK_SECONDS = 10.0
+
+
+class Releasable(Protocol):
+    def release(self) -> None: ...
+
+
+class Registry:
+    """Sessions by Streamlit session id, and since when each has been seen disconnected."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._sessions: dict[str, weakref.ref] = {}
+        self._gone_since: dict[str, float] = {}
+
+    def watch(self, session_id: str, session: Releasable) -> None:
+        with self._lock:
+            self._sessions[session_id] = weakref.ref(session)
+            self._gone_since.pop(session_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def sweep(self, is_connected: Callable[[str], bool], ttl: float, now: float) -> list[str]:
+        """Release every session disconnected for longer than `ttl` seconds (first seen disconnected at or before
+        ``now - ttl``); forget sessions that no longer exist. Returns the ids released."""
+        released, due = [], []
+        with self._lock:
+            for session_id, ref in list(self._sessions.items()):
+                if ref() is None:
+                    del self._sessions[session_id]
+                    self._gone_since.pop(session_id, None)
+                elif is_connected(session_id):
+                    self._gone_since.pop(session_id, None)
+                elif now - self._gone_since.setdefault(session_id, now) > ttl:
+                    due.append((session_id, ref()))
+                    del self._sessions[session_id]
+                    del self._gone_since[session_id]
+        for session_id, session in due:
+            if session is not None:
+                session.release()
+                released.append(session_id)
+        return released
+
+
+REGISTRY = Registry()
+_started = threading.Lock()
+_thread: threading.Thread | None = None
+
+
+def watch(session: Releasable) -> None:
+    """Register this script run's Session (call it when the Session is created); starts the janitor thread once.
+    Outside a Streamlit server (tests, AppTest) nothing is registered."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return
+    REGISTRY.watch(ctx.session_id, session)
+    global _thread
+    with _started:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_janitor, name="carrylab-janitor", daemon=True)
+            _thread.start()
+
+
+def _janitor() -> None:
+    """Every CHECK_SECONDS: release the sessions that Streamlit can no longer reconnect."""
+    from streamlit import config, runtime
+
+    while True:
+        time.sleep(CHECK_SECONDS)
+        if not runtime.exists():
+            continue
+        rt = runtime.get_instance()
+        ttl = float(config.get_option("server.disconnectedSessionTTL"))
+        for session_id in REGISTRY.sweep(rt.is_active_session, ttl, time.monotonic()):
+            rt.uploaded_file_mgr.remove_session_files(session_id)
