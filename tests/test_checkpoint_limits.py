@@ -13,7 +13,9 @@ The crafted files are built by ``tests/fixtures/crafted_checkpoints.py``.
 from __future__ import annotations
 
 import re
+import tomllib
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +24,8 @@ from carrylab.session import Session
 from rnn_core.checkpoint import MAX_CHECKPOINT_BYTES, CheckpointError, checkpoint_bytes, load_checkpoint
 from rnn_core.train import MAX_STEP, TrainConfig, Trainer
 from tests.fixtures import crafted_checkpoints as crafted
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def peak_bytes(action) -> tuple[object, int]:
@@ -213,7 +217,9 @@ def test_the_largest_run_a_trainer_can_hold_saves_under_the_size_limit(config):
     fill_every_store(trainer)
     data = checkpoint_bytes(trainer)
     assert len(data) < MAX_CHECKPOINT_BYTES == 64 << 20
-    assert len(data) < 16 << 20  # what the README states
+    assert len(data) < 11.5 * 2**20  # what the README states
+    upload_limit_mb = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert len(data) < upload_limit_mb << 20  # every download can be uploaded again
     loaded = load_checkpoint(data).to_trainer()
     assert loaded.step == trainer.step and loaded.evals.n == 4095
     assert loaded.snapshots.steps == trainer.snapshots.steps
@@ -346,3 +352,26 @@ def test_a_session_that_reconnects_within_the_ttl_is_kept():
     assert registry.sweep(lambda sid: False, ttl=120, now=200.0) == []
     assert session.trainer is not None
     assert registry.sweep(lambda sid: False, ttl=120, now=251.0) == ["tab"]
+
+
+@pytest.mark.browser
+def test_a_checkpoint_downloaded_during_a_long_train_is_named_for_the_step_it_holds(chromium, streamlit_server):
+    """In a real browser: Train 100,000 steps, and while it runs (the progress bar is up) click Download checkpoint.
+    Before: the file was named step0 (the button was drawn before the Train) and held a later step."""
+    from browser_support import IDLE
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{streamlit_server.url}/?steps_per_click=100000", timeout=60_000)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.get_by_role("button", name="Train 100,000 steps").click()
+        page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+        with page.expect_download(timeout=60_000) as download_info:
+            page.get_by_role("button", name="Download checkpoint").click()
+        download = download_info.value
+        step = load_checkpoint(Path(download.path()).read_bytes()).step
+        assert 0 < step < 100_000
+        assert download.suggested_filename == f"carrylab_add_8bit_step{step}.npz"
+    finally:
+        context.close()
