@@ -10,12 +10,16 @@ app lets go of it itself.
 Each ``Session`` is registered here with its Streamlit session id (``watch``). One daemon thread checks every
 ``CHECK_SECONDS`` which registered sessions are connected (``Runtime.is_active_session``, safe from any thread);
 one that has not been for longer than the TTL is ``release``d: its ``Session.release()`` drops the trainer and
-caches, and the session's uploaded files are removed. The registry holds sessions weakly and nothing trainable:
-it only knows which sessions exist. The thread calls no ``st.*`` function.
+caches, and the session's uploaded files are removed. Then the freed memory is handed back to the operating system:
+glibc keeps freed blocks in its arenas (each script thread allocates from its own) and returns them only when asked
+(``malloc_trim``); without that the server's RSS did not go down at all (benchmarks/README.md). The registry holds
+sessions weakly and nothing trainable: it only knows which sessions exist. The thread calls no ``st.*`` function.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import threading
 import time
 import weakref
@@ -100,5 +104,21 @@ def _janitor() -> None:
             continue
         rt = runtime.get_instance()
         ttl = float(config.get_option("server.disconnectedSessionTTL"))
-        for session_id in REGISTRY.sweep(rt.is_active_session, ttl, time.monotonic()):
+        released = REGISTRY.sweep(rt.is_active_session, ttl, time.monotonic())
+        for session_id in released:
             rt.uploaded_file_mgr.remove_session_files(session_id)
+        if released:
+            gc.collect()  # what only a cycle still held
+            return_freed_memory()
+
+
+def return_freed_memory() -> bool:
+    """Ask the C allocator to give freed memory back to the operating system (glibc's ``malloc_trim``); False where
+    there is no glibc (the memory is then reused by the process, not returned)."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True

@@ -375,3 +375,33 @@ def test_a_checkpoint_downloaded_during_a_long_train_is_named_for_the_step_it_ho
         assert download.suggested_filename == f"carrylab_add_8bit_step{step}.npz"
     finally:
         context.close()
+
+
+TRIM_CHILD = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from carrylab.lifetime import return_freed_memory
+def rss_mb():
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+blocks = [bytearray(64 << 10) for _ in range(3200)]  # 200 MB in 64 kB blocks, under glibc's mmap threshold
+keep = blocks[-1]  # the heap's top stays in use, so free() alone cannot shrink the heap
+del blocks
+freed = rss_mb()
+print(freed, int(return_freed_memory()), rss_mb())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads RSS from Linux /proc")
+def test_freed_memory_is_handed_back_to_the_operating_system():
+    """Without malloc_trim the 200 MB freed below a live block stayed in the process (as the released sessions'
+    memory did in the server)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", TRIM_CHILD, str(ROOT)], capture_output=True, text=True, check=True)
+    before, trimmed, after = (float(v) for v in out.stdout.split())
+    if not trimmed:
+        pytest.skip("no glibc here: nothing to trim")
+    assert before > 150  # freed, but still resident
+    assert after < before - 150
