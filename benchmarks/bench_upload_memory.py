@@ -1,14 +1,15 @@
 """Server memory when tabs upload a checkpoint and close: what an upload costs, and whether it is given back.
 
     python benchmarks/bench_upload_memory.py [--tree REV] [--files huge_history many_snapshots full_stores]
-                                             [--tabs 3] [--after 10,60,130,200] [--port 8612] [--json out.json]
+                                             [--tabs 3] [--views] [--after 10,60,130,200] [--port 8612]
+                                             [--json out.json]
 
 For each file, a fresh `streamlit run dashboard.py` per tree (this tree, and with --tree the project at git revision
 REV, side by side on ports --port and --port + 19) and one headless Debian Chromium. The server's resident memory
 (VmRSS of its process) is read:
 1. before: the server started and one tab opened and closed (Streamlit's and the app's modules loaded);
 2. with N tabs: N separate browser contexts (N Streamlit sessions), each uploads the file and waits for the page to
-   be idle again;
+   be idle again (with --views, then opens every tab of the page in turn, so that each view computes what it shows);
 3. after close: the N contexts are closed, then RSS is read at each of --after seconds.
 Streamlit keeps a closed tab's session for ``server.disconnectedSessionTTL`` (120 s by default) so that a
 reconnecting tab finds it.
@@ -79,7 +80,18 @@ def upload(page, path: Path) -> str:
     return texts[0].splitlines()[0][:160] if texts else ""
 
 
-def measure(browser, servers: dict[str, StreamlitServer], path: Path, tabs: int, after: list[int]) -> dict:
+def open_every_view(page) -> int:
+    """Click each tab of the page's tab bar in turn, waiting for the page to be idle after each; returns how many."""
+    tabs = page.get_by_role("tab")
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+    return tabs.count()
+
+
+def measure(
+    browser, servers: dict[str, StreamlitServer], path: Path, tabs: int, after: list[int], views: bool = False
+) -> dict:
     out: dict[str, dict] = {name: {"after_close_mb": {}} for name in servers}
     for server in servers.values():  # load the modules: the first tab pays for imports, not for the file
         context, _ = open_tab(browser, server.url)
@@ -92,6 +104,8 @@ def measure(browser, servers: dict[str, StreamlitServer], path: Path, tabs: int,
         for _ in range(tabs):
             context, page = open_tab(browser, server.url)
             out[name]["notice"] = upload(page, path)
+            if views:
+                out[name]["views_opened"] = open_every_view(page)
             contexts.append(context)
     time.sleep(3)
     for name, server in servers.items():
@@ -111,6 +125,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tree", help="also measure the project at this git revision, side by side")
     ap.add_argument("--files", nargs="+", default=list(FILES), choices=list(FILES))
     ap.add_argument("--tabs", type=int, default=3)
+    ap.add_argument("--views", action="store_true", help="each tab also opens every view after the upload")
     ap.add_argument("--after", default="10,60,130,200", help="seconds after the tabs closed to read RSS")
     ap.add_argument("--port", type=int, default=8612)
     ap.add_argument("--json", type=Path)
@@ -139,7 +154,7 @@ def main(argv=None) -> int:
                         server.port, server.url = args.port + 19 * i, f"http://127.0.0.1:{args.port + 19 * i}"
                         server.start(timeout=90)
                         servers[name] = server
-                    result = measure(browser, servers, path, args.tabs, after)
+                    result = measure(browser, servers, path, args.tabs, after, args.views)
                 finally:
                     for server in servers.values():
                         server.stop()
