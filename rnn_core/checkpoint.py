@@ -683,7 +683,7 @@ def _eval_column(arrays: dict, key: str, n_evals: int, row_lengths: tuple[int, .
             f"{row_lengths}"
         )
     name, known = key[len(EVAL_PREFIX) :], arr[~np.isnan(arr)]
-    if np.isinf(known).any() and not (name in MAGNITUDE_COLUMNS and (known > 0).all()):
+    if np.isneginf(known).any() or (np.isposinf(known).any() and name not in MAGNITUDE_COLUMNS):
         raise CheckpointError(f"checkpoint entry {key} contains infinite values")
     if name in UNIT_INTERVAL_COLUMNS and ((known < 0) | (known > 1)).any():
         raise CheckpointError(f"checkpoint entry {key} must hold values from 0 to 1")

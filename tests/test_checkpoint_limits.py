@@ -190,6 +190,26 @@ def test_a_run_that_logged_an_infinite_spectral_radius_round_trips():
     np.testing.assert_array_equal(loaded.last_grad_norms, session.trainer.last_grad_norms)
 
 
+@pytest.mark.parametrize(
+    "column, values, loads",
+    [
+        ("spectral_radius", [0.0, np.inf], True),  # a magnitude that overflowed, after a zero
+        ("grad_norms", [[0.0] * 8, [np.inf] * 8], True),
+        ("spectral_radius", [0.0, -np.inf], False),
+        ("max_abs_weight", [0.0, np.inf], False),  # the largest of finite weights is finite
+        ("accuracy", [0.0, np.inf], False),
+    ],
+)
+def test_only_magnitudes_may_have_overflowed_to_infinity(column, values, loads):
+    arrays = crafted.with_history(crafted.fresh_arrays(), points=64, evals=2)
+    data = crafted.pack({**arrays, f"eval_{column}": np.array(values)})
+    if loads:
+        assert np.isinf(load_checkpoint(data).eval_columns[column]).any()
+    else:
+        with pytest.raises(CheckpointError, match=f"eval_{column} contains infinite values"):
+            load_checkpoint(data)
+
+
 def fill_every_store(trainer: Trainer) -> None:
     """The trainer with each history store as full as it ever gets: 19,999 step-log points, 4,095 evaluation
     records, its maximum of snapshots (values copied from its own first ones)."""
