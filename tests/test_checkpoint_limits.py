@@ -425,3 +425,19 @@ def test_freed_memory_is_handed_back_to_the_operating_system():
         pytest.skip("no glibc here: nothing to trim")
     assert before > 150  # freed, but still resident
     assert after < before - 150
+
+
+def test_a_tab_whose_session_was_released_starts_afresh_instead_of_failing():
+    """A safety net: should a tab still be drawn after its session was released, it gets a new session."""
+    from streamlit.testing.v1 import AppTest
+
+    from carrylab.session import STATE_KEY
+    from tests.conftest import DASHBOARD
+
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=30).run()
+    at.session_state[STATE_KEY].train(5)
+    old = at.session_state[STATE_KEY]
+    old.release()
+    at.run()
+    assert not at.exception
+    assert at.session_state[STATE_KEY] is not old and at.session_state[STATE_KEY].trainer.step == 0
