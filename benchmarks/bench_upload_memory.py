@@ -7,7 +7,8 @@
 For each file, a fresh `streamlit run dashboard.py` per tree (this tree, and with --tree the project at git revision
 REV, side by side on ports --port and --port + 19) and one headless Debian Chromium. The server's resident memory
 (VmRSS of its process) is read:
-1. before: the server started and one tab opened and closed (Streamlit's and the app's modules loaded);
+1. before: the server started and one tab opened (with --views, every view too) and closed: Streamlit's and the
+   app's modules are loaded, and the task's shared tables built;
 2. with N tabs: N separate browser contexts (N Streamlit sessions), each uploads the file and waits for the page to
    be idle again (with --views, then opens every tab of the page in turn, so that each view computes what it shows);
 3. after close: the N contexts are closed, then RSS is read at each of --after seconds.
@@ -93,8 +94,10 @@ def measure(
     browser, servers: dict[str, StreamlitServer], path: Path, tabs: int, after: list[int], views: bool = False
 ) -> dict:
     out: dict[str, dict] = {name: {"after_close_mb": {}} for name in servers}
-    for server in servers.values():  # load the modules: the first tab pays for imports, not for the file
-        context, _ = open_tab(browser, server.url)
+    for server in servers.values():  # the first tab pays for imports and the task's shared tables, not for the file
+        context, page = open_tab(browser, server.url)
+        if views:
+            open_every_view(page)
         context.close()
     time.sleep(3)
     for name, server in servers.items():

@@ -2,18 +2,20 @@
 
 Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds (120 by default), so that a
 tab that reconnects finds its run. After that nothing can reconnect to it, but Streamlit 1.67 never shuts it down:
-the expired session stays in its session storage until another tab happens to disconnect, its uploaded files stay
-registered, and its state is freed only when Python's cycle collector next runs. A session's run (the trainer with
-its history, the cached evaluation with every hidden state: tens of MB) is the largest thing the app holds, so the
-app lets go of it itself.
+the expired session stays in its session storage until another tab happens to disconnect, and everything it holds
+stays (its session state with our ``Session``, its uploaded files, its tables' data sources, its fragments), about
+60 MB a tab once every view has been drawn. So the app closes such sessions itself.
 
 Each ``Session`` is registered here with its Streamlit session id (``watch``). One daemon thread checks every
-``CHECK_SECONDS`` which registered sessions are connected (``Runtime.is_active_session``, safe from any thread);
-one that has not been for longer than the TTL is ``release``d: its ``Session.release()`` drops the trainer and
-caches, and the session's uploaded files are removed. Then the freed memory is handed back to the operating system:
-glibc keeps freed blocks in its arenas (each script thread allocates from its own) and returns them only when asked
-(``malloc_trim``); without that the server's RSS did not go down at all (benchmarks/README.md). The registry holds
-sessions weakly and nothing trainable: it only knows which sessions exist. The thread calls no ``st.*`` function.
+``CHECK_SECONDS`` which registered sessions are connected (``Runtime.is_active_session``, safe from any thread).
+Shortly before a disconnected session's TTL runs out (``release_after``: the TTL less two checks, so that Streamlit
+still holds it), the thread releases it: ``Session.release()`` drops the trainer and caches at once, and
+``Runtime.clear_user_info_for_session`` (safe from any thread) has Streamlit close the session on its event loop
+and shut it down as it does when a server stops; a reconnect after that gets a new session. At the next check the
+freed memory is handed back to the operating system: glibc keeps freed blocks in its arenas (each script thread
+allocates from its own) and returns them only when asked (``malloc_trim``); without that the server's RSS did not
+go down at all (benchmarks/README.md). The registry holds sessions weakly and nothing trainable. The thread calls no
+``st.*`` function.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ class Registry:
         with self._lock:
             return len(self._sessions)
 
-    def sweep(self, is_connected: Callable[[str], bool], ttl: float, now: float) -> list[str]:
-        """Release every session disconnected for longer than `ttl` seconds (first seen disconnected at or before
-        ``now - ttl``); forget sessions that no longer exist. Returns the ids released."""
+    def sweep(self, is_connected: Callable[[str], bool], after: float, now: float) -> list[str]:
+        """Release every session disconnected for longer than `after` seconds (first seen disconnected before
+        ``now - after``); forget sessions that no longer exist. Returns the ids released."""
         released, due = [], []
         with self._lock:
             for session_id, ref in list(self._sessions.items()):
@@ -61,7 +63,7 @@ class Registry:
                     self._gone_since.pop(session_id, None)
                 elif is_connected(session_id):
                     self._gone_since.pop(session_id, None)
-                elif now - self._gone_since.setdefault(session_id, now) > ttl:
+                elif now - self._gone_since.setdefault(session_id, now) > after:
                     due.append((session_id, ref()))
                     del self._sessions[session_id]
                     del self._gone_since[session_id]
@@ -94,22 +96,30 @@ def watch(session: Releasable) -> None:
             _thread.start()
 
 
+def release_after(ttl: float) -> float:
+    """Seconds a session stays disconnected before it is released: the TTL less two checks (Streamlit must still
+    hold it to shut it down), at least half the TTL."""
+    return max(ttl - 2 * CHECK_SECONDS, ttl / 2)
+
+
 def _janitor() -> None:
-    """Every CHECK_SECONDS: release the sessions that Streamlit can no longer reconnect."""
+    """Every CHECK_SECONDS: close the sessions whose tab has been gone for nearly the TTL, then return the memory."""
     from streamlit import config, runtime
 
+    closed = False
     while True:
         time.sleep(CHECK_SECONDS)
+        if closed:  # last check's sessions have been shut down on the event loop since
+            gc.collect()  # what only a cycle still held
+            return_freed_memory()
         if not runtime.exists():
             continue
         rt = runtime.get_instance()
-        ttl = float(config.get_option("server.disconnectedSessionTTL"))
-        released = REGISTRY.sweep(rt.is_active_session, ttl, time.monotonic())
+        after = release_after(float(config.get_option("server.disconnectedSessionTTL")))
+        released = REGISTRY.sweep(rt.is_active_session, after, time.monotonic())
         for session_id in released:
-            rt.uploaded_file_mgr.remove_session_files(session_id)
-        if released:
-            gc.collect()  # what only a cycle still held
-            return_freed_memory()
+            rt.clear_user_info_for_session(session_id)  # marks it not resumable and shuts it down
+        closed = bool(released)
 
 
 def return_freed_memory() -> bool:

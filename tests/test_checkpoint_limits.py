@@ -350,10 +350,10 @@ def test_a_session_disconnected_longer_than_the_ttl_is_released_and_its_run_free
     registry.watch("open", open_)
     connected = {"open"}
     is_connected = connected.__contains__
-    assert registry.sweep(is_connected, ttl=120, now=1000.0) == []  # first seen disconnected at t = 1000
-    assert registry.sweep(is_connected, ttl=120, now=1120.0) == []  # within the TTL: a tab may still reconnect
+    assert registry.sweep(is_connected, after=120, now=1000.0) == []  # first seen disconnected at t = 1000
+    assert registry.sweep(is_connected, after=120, now=1120.0) == []  # within the TTL: a tab may still reconnect
     assert closed.trainer is not None
-    assert registry.sweep(is_connected, ttl=120, now=1121.0) == ["closed"]
+    assert registry.sweep(is_connected, after=120, now=1121.0) == ["closed"]
     assert closed.trainer is None and open_.trainer is not None
     gc.collect()
     assert run() is None  # nothing else held the trainer
@@ -366,12 +366,12 @@ def test_a_session_that_reconnects_within_the_ttl_is_kept():
     registry = Registry()
     session = Session()
     registry.watch("tab", session)
-    assert registry.sweep(lambda sid: False, ttl=120, now=0.0) == []
-    assert registry.sweep(lambda sid: True, ttl=120, now=100.0) == []  # reconnected: the clock starts again
-    assert registry.sweep(lambda sid: False, ttl=120, now=130.0) == []
-    assert registry.sweep(lambda sid: False, ttl=120, now=200.0) == []
+    assert registry.sweep(lambda sid: False, after=120, now=0.0) == []
+    assert registry.sweep(lambda sid: True, after=120, now=100.0) == []  # reconnected: the clock starts again
+    assert registry.sweep(lambda sid: False, after=120, now=130.0) == []
+    assert registry.sweep(lambda sid: False, after=120, now=200.0) == []
     assert session.trainer is not None
-    assert registry.sweep(lambda sid: False, ttl=120, now=251.0) == ["tab"]
+    assert registry.sweep(lambda sid: False, after=120, now=251.0) == ["tab"]
 
 
 @pytest.mark.browser
