@@ -114,12 +114,17 @@ def _janitor() -> None:
             return_freed_memory()
         if not runtime.exists():
             continue
-        rt = runtime.get_instance()
-        after = release_after(float(config.get_option("server.disconnectedSessionTTL")))
-        released = REGISTRY.sweep(rt.is_active_session, after, time.monotonic())
-        for session_id in released:
-            rt.clear_user_info_for_session(session_id)  # marks it not resumable and shuts it down
-        closed = bool(released)
+        ttl = float(config.get_option("server.disconnectedSessionTTL"))
+        closed = bool(check(runtime.get_instance(), ttl, time.monotonic()))
+
+
+def check(rt, ttl: float, now: float, registry: Registry = REGISTRY) -> list[str]:
+    """One check: release the sessions disconnected for ``release_after(ttl)`` seconds and have Streamlit (the
+    Runtime ``rt``) shut them down; returns their ids."""
+    released = registry.sweep(rt.is_active_session, release_after(ttl), now)
+    for session_id in released:
+        rt.clear_user_info_for_session(session_id)  # marks it not resumable and shuts it down
+    return released
 
 
 def return_freed_memory() -> bool:

@@ -441,3 +441,28 @@ def test_a_tab_whose_session_was_released_starts_afresh_instead_of_failing():
     at.run()
     assert not at.exception
     assert at.session_state[STATE_KEY] is not old and at.session_state[STATE_KEY].trainer.step == 0
+
+
+def test_each_check_has_streamlit_shut_down_the_sessions_it_releases_before_their_ttl_runs_out():
+    """Streamlit can only shut down a session it still holds, so the release comes two checks (20 s) before the
+    120 s TTL; the session is closed through the Runtime, which also marks it not resumable."""
+    from carrylab.lifetime import Registry, check
+
+    class FakeRuntime:
+        def __init__(self):
+            self.connected, self.closed = {"open"}, []
+
+        def is_active_session(self, session_id):
+            return session_id in self.connected
+
+        def clear_user_info_for_session(self, session_id):
+            self.closed.append(session_id)
+
+    rt, registry = FakeRuntime(), Registry()
+    gone, kept = Session(), Session()
+    registry.watch("gone", gone)
+    registry.watch("open", kept)
+    assert check(rt, 120, now=0.0, registry=registry) == []
+    assert check(rt, 120, now=100.0, registry=registry) == [] and rt.closed == []
+    assert check(rt, 120, now=100.5, registry=registry) == ["gone"]
+    assert rt.closed == ["gone"] and gone.trainer is None and kept.trainer is not None
