@@ -52,7 +52,7 @@ from carrylab.settings import (
 from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from rnn_core.metrics import Evaluation
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
-from rnn_core.train import Trainer, TrainingDiverged
+from rnn_core.train import MAX_STEP, Trainer, TrainingDiverged
 
 STATE_KEY = "carrylab_session"  # where the Session lives in st.session_state
 FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 frames a second)
@@ -99,7 +99,7 @@ class TrainOutcome:
     steps_done: int
     step: int
     stopped_early: bool  # stopped because every pair is right (until_solved)
-    diverged: bool
+    diverged: bool  # stopped by an error: a divergence, out of memory, the step limit
 
 
 @dataclass(frozen=True)
@@ -410,6 +410,15 @@ class Session:
         with self.lock:
             return checkpoint_bytes(self.trainer)
 
+    def release(self) -> None:
+        """Let go of the run and every cache: the tab has closed for good (``carrylab.lifetime``), and this session
+        is never drawn again. A download callable still registered for it then fails instead of writing."""
+        with self.lock:
+            self.running = False
+            self.trainer = None
+            self._cache_key, self._cache, self._throttled = None, {}, {}
+            self._order = self._shown = self._previous = None
+
     def _replace_trainer(self, trainer: Trainer) -> None:
         with self.exclusive():  # from a callback, while an older run may still be training the current trainer
             self.trainer = trainer  # built completely before it is assigned
@@ -444,6 +453,16 @@ class Session:
             self.notices = []
         trainer = self.trainer
         start = trainer.step
+        if start + n_steps > MAX_STEP:  # only a loaded checkpoint gets there; the trainer would refuse
+            self.running = False
+            self.notices.append(
+                Notice(
+                    "error",
+                    f"This run is at step {start:,}; a run counts at most {MAX_STEP:,} steps. Reset, or "
+                    "load another checkpoint.",
+                )
+            )
+            return TrainOutcome(0, start, False, True)
         chunk = FIRST_CHUNK_STEPS if on_progress is not None else max(1, int(n_steps))
         limit = time.monotonic() + seconds if seconds is not None else math.inf
         stopped = False

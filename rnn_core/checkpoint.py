@@ -8,12 +8,13 @@ steps.
 
 Checkpoints are uploaded by users, so loading trusts nothing and validates everything *before* building anything:
 
-1. size: at most ``MAX_CHECKPOINT_BYTES`` are read;
+1. size: at most ``MAX_CHECKPOINT_BYTES`` are read (64 MB; the largest run a trainer can hold saves to about 11 MB);
 2. archive: a zip whose end-of-directory record announces at most ``MAX_MEMBERS`` members in a small directory;
    then, from the zip directory and before any member is decompressed, unique ``*.npy`` member names, no
    encryption, stored or deflated members only, and a total declared uncompressed size of at most
-   ``MAX_UNCOMPRESSED_BYTES`` (a zip bomb is refused here; zipfile never inflates a member past its declared
-   size, and a member whose data does not match its declaration fails the header check or its CRC check);
+   ``MAX_UNCOMPRESSED_BYTES``, the same 64 MB, as checkpoints are written uncompressed (a zip bomb is refused here;
+   zipfile never inflates a member past its declared size, and a member whose data does not match its declaration
+   fails the header check or its CRC check);
 3. keys: the exact set the configuration requires, plus one ``eval_<column>`` entry per column of the evaluation
    log (names checked, at most ``MAX_EVAL_COLUMNS``). Any other key is *refused*, not ignored: a file with members
    we do not understand is not one of ours, and silently dropping data would hide that. (Evaluation columns are
@@ -23,9 +24,19 @@ Checkpoints are uploaded by users, so loading trusts nothing and validates every
    reading their data, and the declared shape must match the member's size (no gigabyte allocations from a
    lying header). Only then are arrays read, with ``np.load(..., allow_pickle=False)``;
 5. dtypes (floating-point parameters, integer steps, text for JSON), shapes consistent with the configuration
-   (``n_in`` from the task, ``n_hidden``, one output), finite values, a valid configuration
+   (``n_in`` from the task, ``n_hidden``, one output), finite values (weights, optimizer state and snapshots finite
+   in the run's own dtype: 1e300 is a float64 but overflows a float32 run), a valid configuration
    (``TrainConfig.from_dict``; config fields missing from the file take their defaults, unknown ones are refused),
-   ``step >= 0``, history lengths consistent with the step, a valid random generator state.
+   ``0 <= step <= MAX_STEP``, history lengths consistent with the step, a valid random generator state;
+6. no more history than a trainer keeps (``rnn_core.history``): at most 20,000 step-log points, 4,096 evaluation
+   records, and the snapshots the trainer's store holds for this model (64, fewer for models over 16k parameters
+   within its 8 MB budget). A larger file was not written by this trainer, and it would make the session that
+   loads it hold many times what training does: such a file is refused, not thinned, so that what loads is
+   always exactly the run that was saved.
+
+Statistics the trainer logs may be NaN (a diagnostic that does not apply) or, for magnitudes (the spectral radius,
+gradient norms, Adam's second moment), +inf: weights near the float limit overflow them, and a run that got there is
+still saved and loaded.
 
 Every failure raises ``CheckpointError`` (a ``ValueError``) saying what is wrong; nothing is half-applied, because
 a ``Trainer`` is only built (``Checkpoint.to_trainer``) from a fully validated ``Checkpoint``. Saving runs the same
@@ -50,15 +61,15 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from rnn_core.cells import CELL_CLASSES, cell_class
-from rnn_core.history import EvalLog, SnapshotStore, StepLog
+from rnn_core.history import EVAL_LOG_CAPACITY, STEP_LOG_CAPACITY, EvalLog, SnapshotStore, StepLog, snapshot_limit
 from rnn_core.model import RecurrentModel
 from rnn_core.optim import make_optimizer
 from rnn_core.tasks import OPERATORS
-from rnn_core.train import TrainConfig, Trainer, build_model, new_rng
+from rnn_core.train import MAX_STEP, TrainConfig, Trainer, build_model, new_rng
 
 FORMAT_TAG = "rnn-carry-lab-checkpoint/1"
 MAX_CHECKPOINT_BYTES = 64 << 20  # the file itself
-MAX_UNCOMPRESSED_BYTES = 256 << 20  # sum of the members' declared uncompressed sizes
+MAX_UNCOMPRESSED_BYTES = MAX_CHECKPOINT_BYTES  # sum of the members' declared sizes: checkpoints are not compressed
 MAX_MEMBERS = 128  # a checkpoint has about 40
 MAX_DIRECTORY_BYTES = 1 << 20  # the zip's central directory (about 3 kB for a checkpoint)
 MAX_TEXT_CHARS = 1 << 16  # JSON text members (config, generator state)
@@ -66,17 +77,16 @@ MAX_NPY_HEADER = 10_000  # numpy's own default limit for .npy headers
 
 # The evaluation log's columns are whatever the trainer logs, saved as ``eval_<column>``: "step" as integers (n,),
 # every other column as floats, (n,) or (n, k) with k = n_bits or n_hidden. NaN is allowed there (a diagnostic
-# that does not apply, e.g. the carry probe of a carry-free task), infinities are not. Known columns get range checks.
+# that does not apply, e.g. the carry probe of a carry-free task); +inf only in the magnitude columns (an overflow:
+# the spectral radius of weights near the float limit). Known columns get range checks.
 EVAL_PREFIX = "eval_"
 EVAL_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_EVAL_COLUMNS = 48
 UNIT_INTERVAL_COLUMNS = ("accuracy", "bit_accuracy", "saturation", "probe_accuracy")
 NON_NEGATIVE_COLUMNS = ("grad_norms", "spectral_radius", "max_abs_weight", "best_carry_corr")
+MAGNITUDE_COLUMNS = ("grad_norms", "spectral_radius")  # may overflow to +inf
 MT_KEYS = 624  # length of the legacy MT19937 key vector
 _ZIP_EOCD = struct.Struct("<4s4H2LH")  # end-of-central-directory record
-_MAX_STEP = 2**62
-MAX_HISTORY_POINTS = 1_000_000  # capacity of the step and evaluation logs
-MAX_SNAPSHOTS = 4096
 
 
 class CheckpointError(ValueError):
@@ -332,7 +342,8 @@ def _open_archive(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipIn
         if total > MAX_UNCOMPRESSED_BYTES:
             raise CheckpointError(
                 f"the checkpoint archive would expand to more than {MAX_UNCOMPRESSED_BYTES} bytes "
-                f"(member {name!r} declares {info.file_size} bytes): refused as a possible zip bomb"
+                f"(member {name!r} declares {info.file_size} bytes), more than a checkpoint is written with: refused "
+                "as a possible zip bomb"
             )
         members[key] = info
     return archive, members
@@ -514,18 +525,36 @@ def _label(key: str) -> str:
     return f"checkpoint parameter {key}" if key in _all_param_names() else f"checkpoint entry {key}"
 
 
-def _float_array(arrays: dict, key: str, shape: tuple) -> np.ndarray:
+def _float_array(
+    arrays: dict, key: str, shape: tuple, *, run_dtype: str | None = None, nan_ok: bool = False, inf_ok: bool = False
+) -> np.ndarray:
+    """A float array of this shape, finite (NaN allowed with nan_ok, +inf with inf_ok) and, with run_dtype, finite
+    once cast to the run's dtype: a float32 run cannot hold 1e300."""
     arr = arrays[key]
     if arr.dtype not in (np.float32, np.float64):
         raise CheckpointError(f"{_label(key)} must hold floating-point numbers, got dtype {arr.dtype}")
     if arr.shape != shape:
         raise CheckpointError(f"{_label(key)} has shape {arr.shape}, expected {shape}")
-    if not np.isfinite(arr).all():
+    bad = ~np.isfinite(arr)
+    if nan_ok:
+        bad &= ~np.isnan(arr)
+    if inf_ok:
+        bad &= ~np.isposinf(arr)
+    if bad.any():
         raise CheckpointError(f"{_label(key)} contains NaN or infinite values")
+    if run_dtype is not None and np.dtype(run_dtype).itemsize < arr.dtype.itemsize:
+        with np.errstate(over="ignore"):
+            overflows = np.isinf(arr.astype(run_dtype)) & np.isfinite(arr)
+        if overflows.any():
+            value = float(arr[overflows].flat[0])
+            raise CheckpointError(
+                f"{_label(key)} holds {value:.4g}, which overflows {run_dtype}, the run's dtype (largest "
+                f"{np.finfo(run_dtype).max:.4g})"
+            )
     return np.array(arr)
 
 
-def _int_array(arrays: dict, key: str, shape: tuple, lo: int = 0, hi: int = _MAX_STEP) -> np.ndarray:
+def _int_array(arrays: dict, key: str, shape: tuple, lo: int = 0, hi: int = MAX_STEP) -> np.ndarray:
     """An integer array with every value in [lo, hi], as int64 (uint64 only where the values need it)."""
     arr = arrays[key]
     if arr.dtype.kind not in "iu":
@@ -540,8 +569,18 @@ def _int_array(arrays: dict, key: str, shape: tuple, lo: int = 0, hi: int = _MAX
     return np.array(arr, dtype=np.uint64 if hi >= 2**63 else np.int64)
 
 
-def _int_scalar(arrays: dict, key: str, lo: int = 0, hi: int = _MAX_STEP) -> int:
+def _int_scalar(arrays: dict, key: str, lo: int = 0, hi: int = MAX_STEP) -> int:
     return int(_int_array(arrays, key, (), lo, hi))
+
+
+def _within_trainer_limit(what: str, value: int, limit: int, unit: str) -> None:
+    """Refuse a history store larger than the trainer's own (the file was not written by this trainer, and loading
+    it would take many times a trained session's memory)."""
+    if value > limit:
+        raise CheckpointError(
+            f"checkpoint {what} is {value:,} {unit}, but a trainer keeps at most {limit:,}: refused, as a file this "
+            "program wrote never holds more"
+        )
 
 
 def _length(arrays: dict, key: str) -> int:
@@ -569,13 +608,14 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
     solved = _int_scalar(arrays, "solved_at_step", -1, step)
 
     # step history
-    step_cap = _int_scalar(arrays, "steplog_capacity", 2, MAX_HISTORY_POINTS)
+    step_cap = _int_scalar(arrays, "steplog_capacity", 2, MAX_STEP)
+    _within_trainer_limit("step log capacity", step_cap, STEP_LOG_CAPACITY, "points")
     if step_cap % 2:
         raise CheckpointError(f"checkpoint entry steplog_capacity must be even, got {step_cap}")
     n_points = _length(arrays, "steplog_steps")
     steps = _int_array(arrays, "steplog_steps", (n_points,), 0, max(step - 1, 0))
     error = _float_array(arrays, "steplog_error", (n_points,))
-    stride = _int_scalar(arrays, "steplog_stride", 1, _MAX_STEP)
+    stride = _int_scalar(arrays, "steplog_stride", 1, MAX_STEP)
     partial_first, partial_count = (int(v) for v in _int_array(arrays, "steplog_partial", (2,), 0, step))
     partial_sum = float(_float_array(arrays, "steplog_partial_sum", ()))
     if stride & (stride - 1):
@@ -593,7 +633,8 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
         )
 
     # evaluation log
-    eval_cap = _int_scalar(arrays, "evallog_capacity", 2, MAX_HISTORY_POINTS)
+    eval_cap = _int_scalar(arrays, "evallog_capacity", 2, MAX_STEP)
+    _within_trainer_limit("evaluation log capacity", eval_cap, EVAL_LOG_CAPACITY, "records")
     n_evals = _length(arrays, EVAL_PREFIX + "step")
     if n_evals >= eval_cap:
         raise CheckpointError(f"checkpoint evaluation history has {n_evals} records, more than {eval_cap - 1}")
@@ -607,7 +648,8 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
     # optimizer
     optimizer_state = {}
     for name, template in _optimizer_template(config, n_params).items():
-        arr = _float_array(arrays, f"opt_{name}", template.shape)
+        # Adam's second moment overflows to +inf once a gradient passes sqrt(float max); its update is then 0
+        arr = _float_array(arrays, f"opt_{name}", template.shape, run_dtype=config.dtype, inf_ok=name == "v")
         if name in ("v", "t") and (arr < 0).any():
             raise CheckpointError(f"checkpoint entry opt_{name} must not be negative")
         if name == "t" and ((arr != np.round(arr)).any() or (arr > step).any()):
@@ -619,15 +661,16 @@ def _checkpoint_from_arrays(arrays: dict[str, np.ndarray]) -> Checkpoint:
     # snapshots
     n_snap = _length(arrays, "snapshot_steps")
     snapshot_steps = _int_array(arrays, "snapshot_steps", (n_snap,), 0, step)
-    snapshot_thetas = _float_array(arrays, "snapshot_thetas", (n_snap, n_params))
-    snapshot_every = _int_scalar(arrays, "snapshot_every", 1, _MAX_STEP)
-    max_snapshots = _int_scalar(arrays, "snapshot_max_count", 1, MAX_SNAPSHOTS)
+    max_snapshots = _int_scalar(arrays, "snapshot_max_count", 1, MAX_STEP)
+    _within_trainer_limit("snapshot store capacity", max_snapshots, snapshot_limit(n_params), "snapshots")
+    snapshot_thetas = _float_array(arrays, "snapshot_thetas", (n_snap, n_params), run_dtype=config.dtype)
+    snapshot_every = _int_scalar(arrays, "snapshot_every", 1, MAX_STEP)
     if n_snap > max_snapshots:
         raise CheckpointError(f"checkpoint has {n_snap} parameter snapshots, more than {max_snapshots}")
     if n_snap > 1 and not (np.diff(snapshot_steps) > 0).all():
         raise CheckpointError("checkpoint snapshot steps are not increasing")
 
-    last_grad_norms = _float_array(arrays, "last_grad_norms", (T,))
+    last_grad_norms = _float_array(arrays, "last_grad_norms", (T,), nan_ok=True, inf_ok=True)
     if (last_grad_norms < 0).any():
         raise CheckpointError("checkpoint entry last_grad_norms must not be negative")
     a, b, op_index = (int(v) for v in _int_array(arrays, "last_example", (3,), 0, 2**64 - 1))
@@ -665,7 +708,7 @@ def _params(arrays: dict, config: TrainConfig) -> dict[str, np.ndarray]:
                 f"checkpoint parameter {name} has shape {got}, which is a {' or '.join(fits)} cell's, but the "
                 f"checkpoint's configuration says cell {config.cell!r} (expected {shape})"
             )
-        params[name] = _float_array(arrays, name, shape)
+        params[name] = _float_array(arrays, name, shape, run_dtype=config.dtype)
     return params
 
 
@@ -679,9 +722,9 @@ def _eval_column(arrays: dict, key: str, n_evals: int, row_lengths: tuple[int, .
             f"checkpoint entry {key} has shape {arr.shape}, expected ({n_evals},) or ({n_evals}, k) with k one of "
             f"{row_lengths}"
         )
-    if np.isinf(arr).any():
-        raise CheckpointError(f"checkpoint entry {key} contains infinite values")
     name, known = key[len(EVAL_PREFIX) :], arr[~np.isnan(arr)]
+    if np.isneginf(known).any() or (np.isposinf(known).any() and name not in MAGNITUDE_COLUMNS):
+        raise CheckpointError(f"checkpoint entry {key} contains infinite values")
     if name in UNIT_INTERVAL_COLUMNS and ((known < 0) | (known > 1)).any():
         raise CheckpointError(f"checkpoint entry {key} must hold values from 0 to 1")
     if name in NON_NEGATIVE_COLUMNS and (known < 0).any():

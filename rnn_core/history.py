@@ -7,17 +7,34 @@
   keeping every other record when full.
 - ``SnapshotStore``: copies of the flat parameter vector every ``every`` steps within a byte budget; when full, every
   other snapshot is dropped and the interval doubles, so the filmstrip always spans the whole run.
+
+The default sizes below are the trainer's limits: a checkpoint (``rnn_core.checkpoint``) holding more than a trainer
+ever keeps is refused, so an uploaded file cannot make a session hold more than a session that trained it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+STEP_LOG_CAPACITY = 20_000  # step-log points held before neighbouring pairs are merged
+EVAL_LOG_CAPACITY = 4096  # evaluation records held before every other one is dropped
+SNAPSHOT_BUDGET_BYTES = 8 << 20  # bytes of parameter snapshots (float64 copies) ...
+SNAPSHOT_MAX_COUNT = 64  # ... and at most this many of them ...
+SNAPSHOT_MIN_COUNT = 4  # ... but at least this many, however large the model
+
+
+def snapshot_limit(
+    n_params: int, budget_bytes: int = SNAPSHOT_BUDGET_BYTES, max_count: int = SNAPSHOT_MAX_COUNT
+) -> int:
+    """How many snapshots of an n_params-parameter model a SnapshotStore holds: as many float64 copies as fit the
+    byte budget, from SNAPSHOT_MIN_COUNT to max_count."""
+    return int(max(SNAPSHOT_MIN_COUNT, min(max_count, budget_bytes // max(1, n_params * 8))))
+
 
 class StepLog:
     """Per-step training error, downsampled by merging pairs when full."""
 
-    def __init__(self, capacity: int = 20_000):
+    def __init__(self, capacity: int = STEP_LOG_CAPACITY):
         if capacity < 2 or capacity % 2:
             raise ValueError("capacity must be an even number >= 2")
         self.capacity = capacity
@@ -85,7 +102,9 @@ class StepLog:
         return {"steps": s, "error": e, "stride": np.array([self.stride])}
 
     @classmethod
-    def from_state(cls, steps: np.ndarray, error: np.ndarray, stride: int, capacity: int = 20_000) -> StepLog:
+    def from_state(
+        cls, steps: np.ndarray, error: np.ndarray, stride: int, capacity: int = STEP_LOG_CAPACITY
+    ) -> StepLog:
         log = cls(capacity)
         n = min(len(steps), capacity - 1)
         log.steps[:n], log.error[:n], log.n, log.stride = steps[-n:], error[-n:], n, int(stride)
@@ -95,7 +114,7 @@ class StepLog:
 class EvalLog:
     """Records of periodic evaluations: scalars and fixed-length vectors per record, thinned when full."""
 
-    def __init__(self, capacity: int = 4096):
+    def __init__(self, capacity: int = EVAL_LOG_CAPACITY):
         self.capacity = capacity
         self.columns: dict[str, list] = {}
         self.n = 0
@@ -125,7 +144,7 @@ class EvalLog:
         return {k: np.asarray(v) for k, v in self.columns.items()}
 
     @classmethod
-    def from_state(cls, state: dict[str, np.ndarray], capacity: int = 4096) -> EvalLog:
+    def from_state(cls, state: dict[str, np.ndarray], capacity: int = EVAL_LOG_CAPACITY) -> EvalLog:
         log = cls(capacity)
         lengths = {len(v) for v in state.values()}
         if len(lengths) > 1:
@@ -138,9 +157,15 @@ class EvalLog:
 class SnapshotStore:
     """Parameter snapshots (flat vectors) every ``every`` steps, at most ``max_count`` held."""
 
-    def __init__(self, n_params: int, every: int = 50, budget_bytes: int = 8 << 20, max_count: int = 64):
+    def __init__(
+        self,
+        n_params: int,
+        every: int = 50,
+        budget_bytes: int = SNAPSHOT_BUDGET_BYTES,
+        max_count: int = SNAPSHOT_MAX_COUNT,
+    ):
         self.every = max(1, int(every))
-        self.max_count = int(max(4, min(max_count, budget_bytes // max(1, n_params * 8))))
+        self.max_count = snapshot_limit(n_params, budget_bytes, max_count)
         self.steps: list[int] = []
         self.thetas: list[np.ndarray] = []
 

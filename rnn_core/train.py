@@ -42,6 +42,8 @@ from rnn_core.optim import OPTIMIZERS, make_optimizer
 from rnn_core.tasks import TASK_OPS, Task
 
 VARIANTS = ("elman", "trask")
+MAX_STEP = 2**62  # the most steps a run counts (int64 with room to spare): train refuses to go past it, so every
+# step a trainer reaches is one a checkpoint can hold
 RNGS = ("pcg64", "legacy")
 
 
@@ -280,6 +282,11 @@ class Trainer:
         many steps."""
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
+        if self.step + n_steps > MAX_STEP:
+            raise ValueError(
+                f"the run is at step {self.step:,} and counts at most {MAX_STEP:,} steps: it cannot train "
+                f"{n_steps:,} more"
+            )
         errors = np.empty(n_steps)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught below, not warned
             done, stopped, interrupted = self._train_loop(n_steps, until_solved, errors, should_stop)

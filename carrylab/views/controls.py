@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import streamlit as st
 
+from carrylab import lifetime
 from carrylab.session import STATE_KEY, Notice, Session, get_session
 from carrylab.settings import (
     SETTINGS,
@@ -58,13 +59,18 @@ def _query_params() -> dict[str, list[str]]:
 
 
 def session_from_url() -> Session:
-    """This tab's Session; on its first run, built from the URL's settings (bad values -> warnings)."""
-    if isinstance(st.session_state.get(STATE_KEY), Session):
-        return st.session_state[STATE_KEY]
+    """This tab's Session; on its first run, built from the URL's settings (bad values -> warnings). A Session let go
+    of after its tab was gone past the reconnect TTL (``carrylab.lifetime``) is replaced by a new one."""
+    existing = st.session_state.get(STATE_KEY)
+    if isinstance(existing, Session):
+        if existing.trainer is not None:
+            return existing
+        del st.session_state[STATE_KEY]
     params = _query_params()
     settings, notes = parse_query_params(params)
     settings = with_preset_base(settings, given=list(params))  # ?preset=trask alone: the whole Trask setup
     session, _ = get_session(st.session_state, settings)
+    lifetime.watch(session)  # its run is let go once the tab has closed for good
     session.notices = [Notice("warning", note) for note in notes] + session.notices
     for name, value in session.settings.items():
         st.session_state[name] = value

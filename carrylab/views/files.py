@@ -1,10 +1,12 @@
 """Save, restore, share: checkpoint download and upload, the history as CSV, and a link to this setup.
 
 Why here, together: these are the four ways a run leaves or enters the dashboard. Files are built only when
-the download is clicked (``data=`` a callable, run by Streamlit on a thread of its own; the session's lock
-keeps a live frame from changing the trainer half-way through), so a session that never downloads never pays
-for the 15-170 kB checkpoint. Downloads are disabled while playing: the file name carries the step, and the
-sidebar is not redrawn by the live frames.
+the download is clicked (``data=`` a callable, run by Streamlit on a thread of its own), so a session that never
+downloads never pays for the 15-170 kB checkpoint. The file's name (it carries the step) and its contents are
+built together at that moment, under the session's lock (``carrylab.download``): a click during a long Train gets
+the step it holds, named for that step. A failure becomes an error notice, shown at the next rerun. The buttons'
+callables hold the session weakly: Streamlit keeps them after a tab has closed, and they must not keep its run in
+memory. Downloads are disabled while playing: the sidebar is not redrawn by the live frames.
 
 An upload is untrusted: `Session.load_checkpoint_bytes` validates everything (``rnn_core.checkpoint``, no
 pickles) and leaves the model untouched on any error. It runs in the uploader's ``on_change`` callback, before
@@ -16,15 +18,19 @@ The history builders are pure (no Streamlit) and tested directly.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from carrylab.components.copy_link import copy_link
-from carrylab.session import STATE_KEY, Session, checkpoint_file_name
+from carrylab.download import NamedAtClick
+from carrylab.session import STATE_KEY, Notice, Session, checkpoint_file_name
 from carrylab.settings import share_url
 from carrylab.views import push_settings
+from rnn_core.checkpoint import CheckpointError, checkpoint_bytes
 from rnn_core.train import Trainer
 
 if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
@@ -72,19 +78,34 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def _history_csv(session: Session, build):
-    """A download callback: the CSV of `build(trainer)`, read under the session's lock."""
-
-    def data() -> bytes:
-        with session.lock:
-            return csv_bytes(build(session.trainer))
-
-    return data
-
-
 def history_file_name(trainer: Trainer, what: str) -> str:
     """'carrylab_add_8bit_step1000_errors.csv'."""
     return checkpoint_file_name(trainer).removesuffix(".npz") + f"_{what}.csv"
+
+
+def file_at_click(
+    session: Session, name_of: Callable[[Trainer], str], contents_of: Callable[[Trainer], bytes]
+) -> NamedAtClick:
+    """``data=`` for a download button: (name_of(trainer), contents_of(trainer)) of the trainer as it is when the
+    button is clicked, both under the session's lock. A failure is left as an error notice and raised (the click
+    then fails; Streamlit can show no message of ours there)."""
+    ref = weakref.ref(session)
+
+    def build() -> tuple[str, bytes]:
+        current = ref()
+        if current is None or current.trainer is None:  # released: the tab closed for good
+            raise RuntimeError("this tab's session has ended")
+        with current.lock:
+            trainer = current.trainer
+            name = name_of(trainer)
+            try:
+                return name, contents_of(trainer)
+            except (CheckpointError, ValueError, MemoryError) as exc:
+                reason = str(exc).strip().rstrip(".") or type(exc).__name__
+                current.notices.append(Notice("error", f"{name} could not be written: {reason}."))
+                raise
+
+    return NamedAtClick(build)
 
 
 # -- the upload -----------------------------------------------------------------------------------------------
@@ -108,7 +129,7 @@ def render(session: Session) -> None:
     why = "Pause first: the file is of the model as it is when paused." if playing else None
     st.download_button(
         "Download checkpoint",
-        data=session.checkpoint_bytes,  # built only when clicked
+        data=file_at_click(session, checkpoint_file_name, checkpoint_bytes),  # built (and named) when clicked
         file_name=checkpoint_file_name(trainer),
         mime="application/octet-stream",
         key="download_checkpoint",
@@ -146,7 +167,11 @@ def render(session: Session) -> None:
     ):
         st.download_button(
             f"History: {label} (CSV)",
-            data=_history_csv(session, frame),
+            data=file_at_click(
+                session,
+                lambda t, kind=kind: history_file_name(t, kind),
+                lambda t, frame=frame: csv_bytes(frame(t)),
+            ),
             file_name=history_file_name(trainer, kind),
             mime="text/csv",
             key=key,
