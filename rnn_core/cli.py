@@ -109,8 +109,11 @@ def build_parser() -> OneLineParser:
     )
     ev.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
 
-    sw = commands.add_parser("sweep", help="train every grid point from seeds 0..N-1 into a results file")
+    sw = commands.add_parser(
+        "sweep", help="train every grid point from seeds 0..N-1 into a results file", allow_abbrev=False
+    )
     _add_setting_flags(sw)
+    sw.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # refused with a pointer to --seeds
     sw.add_argument(
         "--grid",
         action="append",
@@ -205,7 +208,9 @@ def run_training(
     """Train ``steps`` steps, logging after step indices 0, interval, 2 * interval, ... (0-based, as the post).
 
     The step before each log is run on its own, keeping a copy of the weights it starts from, so the logged
-    example is shown as it was trained. out: a text stream for the log, or None for none.
+    example is shown as it was trained. The calls are one run: with until_solved, the streak of right examples
+    that triggers the every-pair check goes on across them, so "solved at" is that of one ``train`` call (a
+    sweep's row reproduces here). out: a text stream for the log, or None for none.
     Returns (seconds spent in training, stopped early because solved). Raises TrainingDiverged.
     """
     seconds = 0.0
@@ -217,11 +222,11 @@ def run_training(
         reports = []
         t0 = time.perf_counter()
         while n_plain > 0 and not (reports and reports[-1].stopped_early):  # bounded calls: bounded memory
-            reports.append(trainer.train(min(n_plain, TRAIN_CHUNK), until_solved=until_solved))
+            reports.append(trainer.train(min(n_plain, TRAIN_CHUNK), until_solved=until_solved, continue_streak=True))
             n_plain -= reports[-1].steps_done
         if is_log and not (reports and reports[-1].stopped_early):
             theta_before = trainer.model.theta.copy()
-            reports.append(trainer.train(1, until_solved=until_solved))
+            reports.append(trainer.train(1, until_solved=until_solved, continue_streak=True))
         seconds += time.perf_counter() - t0
         stopped = bool(reports) and reports[-1].stopped_early
         if is_log and out is not None and trainer.step == target:

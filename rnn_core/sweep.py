@@ -27,6 +27,7 @@ from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
 MAX_BUDGET = 1_000_000  # steps per run, at most (the command line's limit; the page has its own, smaller ones)
 MAX_RUNS = 100_000  # grid points x seeds in one sweep
 MAX_GRID_VALUES = 64  # values of one grid field
+STOP_CHUNK = 1000  # run_alone asks whether to stop every this many steps
 ERROR_WINDOW = 100  # a row's "error": the mean training error per example over the run's last steps
 RESULT_COLUMNS = ("solved_at_step", "accuracy", "error", "steps", "diverged", "seconds")
 _FIELD_TYPES = {f.name: type(f.default) for f in fields(TrainConfig)}
@@ -129,16 +130,24 @@ def plan(grid: Mapping[str, Sequence], n_seeds: int) -> list[Run]:
     return [Run(point, seed) for point in grid_points(grid) for seed in range(n_seeds)]
 
 
-def run_alone(config: TrainConfig, budget: int) -> dict:
+def run_alone(config: TrainConfig, budget: int, should_stop: Callable[[], bool] | None = None) -> dict | None:
     """Train ``config`` (its own seed) until every pair is right or ``budget`` steps are done: the reference path.
 
     Returns the result columns: solved_at_step (int or None), accuracy (exhaustive, at the end), error (mean
-    training error per example over the last ERROR_WINDOW steps), steps, diverged, seconds."""
+    training error per example over the last ERROR_WINDOW steps), steps, diverged, seconds; or None when
+    should_stop() said to stop before the run ended (it is asked every STOP_CHUNK steps). The chunks are one
+    run: the until_solved streak of right examples is carried from one ``train`` call to the next, so the
+    result is that of a single ``train(budget, until_solved=True)`` call."""
     t0 = time.perf_counter()
     trainer = Trainer(config)
     diverged = False
     try:
-        trainer.train(budget, until_solved=True)
+        while trainer.step < budget:
+            report = trainer.train(min(STOP_CHUNK, budget - trainer.step), until_solved=True, continue_streak=True)
+            if report.stopped_early:
+                break
+            if should_stop is not None and trainer.step < budget and should_stop():
+                return None
     except TrainingDiverged:
         diverged = True
     log = trainer.steps_log
@@ -172,9 +181,10 @@ def run_group(
     else:
         results = []
         for config in configs:
-            if should_stop is not None and should_stop():
+            result = None if should_stop is not None and should_stop() else run_alone(config, budget, should_stop)
+            if result is None:
                 break
-            results.append(run_alone(config, budget))
+            results.append(result)
     return [{"seed": int(c.seed), **r} for c, r in zip(configs, results)]
 
 

@@ -245,12 +245,16 @@ class Trainer:
         cfg = TrainConfig(**{**self.config.to_dict(), "eta": eta}).validate()
         self.config = cfg
 
-    def train(self, n_steps: int, *, until_solved: bool = False) -> TrainReport:
-        """Run n_steps training steps (evaluating every eval_every steps). Raises TrainingDiverged on NaN/inf."""
+    def train(self, n_steps: int, *, until_solved: bool = False, continue_streak: bool = False) -> TrainReport:
+        """Run n_steps training steps (evaluating every eval_every steps). Raises TrainingDiverged on NaN/inf.
+
+        continue_streak: the until_solved streak of right examples goes on from the previous call, so that one
+        run split into several calls (a sweep checking between them whether to stop) is the same as one call."""
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a whole number >= 0, got {n_steps!r}")
         errors = np.empty(n_steps)
-        self._streak = 0  # per call, as a checkpoint does not hold it: a resumed run continues bit for bit
+        if not continue_streak:
+            self._streak = 0  # per call, as a checkpoint does not hold it: a resumed run continues bit for bit
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are caught below, not warned
             done, stopped = self._train_loop(n_steps, until_solved, errors)
         self.steps_log.extend(self.step - done, errors[:done])

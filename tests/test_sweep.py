@@ -203,3 +203,22 @@ def test_the_file_metadata_says_which_sweep_it_is(tmp_path):
     assert meta["grid"] == ["n_hidden"] and meta["budget"] == 500 and meta["fixed"]["eta"] == 0.1
     assert "seed" not in meta["fixed"] and "n_hidden" not in meta["fixed"]
     assert math.isclose(pq.read_table(path).column("seconds").to_pylist()[0], 0.1)
+
+
+def test_a_run_split_into_chunks_to_check_for_cancelling_is_the_same_as_one_call():
+    """run_alone trains in STOP_CHUNK pieces (asking between them whether to stop); the streak of right examples
+    that triggers the every-pair check goes on across them, so "solved at" is that of one train() call."""
+    solved_late = 0
+    for seed in range(8):
+        config = TrainConfig(n_hidden=8, seed=seed)  # often solves after 1,000 steps, across a chunk boundary
+        trainer = Trainer(config)
+        trainer.train(4000, until_solved=True)
+        result = run_alone(config, 4000, should_stop=lambda: False)
+        assert result["solved_at_step"] == trainer.solved_at_step
+        assert result["steps"] == trainer.step
+        solved_late += (trainer.solved_at_step or 0) > 1000
+    assert solved_late >= 2
+
+
+def test_run_alone_stops_between_chunks_when_asked():
+    assert run_alone(TrainConfig(eta=1e-6), 5000, should_stop=lambda: True) is None
