@@ -237,14 +237,15 @@ def test_cancel_stops_running_jobs_and_close_leaves_no_worker_process():
             assert time.monotonic() < deadline
             time.sleep(0.05)
         time.sleep(0.5)
-        busy = _cpu_seconds(os.getpid())
+        start = _cpu_seconds(os.getpid())
         time.sleep(1.5)
-        assert _cpu_seconds(os.getpid()) - busy > 0.4, "the workers were not training"  # the check can fail
+        busy = _cpu_seconds(os.getpid()) - start
+        assert busy > 0.2, "the workers were not training"  # the check below can fail
         sweep_.cancel()
         time.sleep(1.5)  # the jobs check every 0.5 s whether to stop
-        busy = _cpu_seconds(os.getpid())
+        start = _cpu_seconds(os.getpid())
         time.sleep(1.5)
-        assert _cpu_seconds(os.getpid()) - busy < 0.2, "a running job went on after cancel"
+        assert _cpu_seconds(os.getpid()) - start < 0.25 * busy, "a running job went on after cancel"
     finally:
         engine.close()
     deadline = time.monotonic() + 10
