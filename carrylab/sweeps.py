@@ -7,8 +7,9 @@ worker processes also exit when the server is killed (Dask's nanny watches its p
 
 A tab's sweep lives exactly as long as the script run that started it: ``run_jobs`` blocks that run, updates a
 progress bar about four times a second, and ends the sweep in a ``finally`` (queued jobs dropped, running ones told
-to stop: they stop within about half a second). A click anywhere (Cancel, Reset, another setting) reruns the page
-and so ends it, as does closing the tab (Streamlit stops the session's run). Finished runs are kept by the caller.
+to stop: they stop within about half a second). A click anywhere (Cancel, Reset, another setting) asks for a rerun
+and so ends it (``rerun_pending``), as does closing the tab (Streamlit stops the session's run). Finished runs are
+kept by the caller.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ def close_engine() -> None:
             _engine = None
 
 
+def rerun_pending() -> bool:
+    """Whether a rerun of this session is waiting. A click inside a fragment (the dashboard's tabs are one) does
+    not interrupt that fragment's running code: Streamlit queues the rerun until the run ends, so the sweep loop
+    asks. Streamlit has no public accessor for it; this reads its ScriptRequests state and says False if that
+    ever changes (a click elsewhere, a rerun of the whole app and the tab closing still interrupt the run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    requests = getattr(get_script_run_ctx(), "script_requests", None)
+    state = getattr(requests, "_state", None)
+    return getattr(state, "name", None) in ("RERUN", "STOP")
+
+
 def workers() -> int:
     """Worker processes the page's sweeps share (one per core)."""
     return os.cpu_count() or 1
@@ -74,6 +87,8 @@ def run_jobs(
                 on_rows(job, rows)
                 done += len(rows)
             bar.progress(done / total, text=f"{done:,} of {total:,} {what} done · {time.monotonic() - t0:.0f} s")
+            if rerun_pending():
+                return False
         return True
     finally:
         sweep.cancel()

@@ -1,0 +1,82 @@
+"""A sweep started from the page ends with its tab: Cancel, or closing the tab, leaves the server's Dask workers
+idle within seconds, and no worker process outlives the server. A real `streamlit run` server and Chromium."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from browser_support import IDLE, StreamlitServer
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.browser
+
+
+def workers_of(pid: int) -> list[psutil.Process]:
+    """The server's worker processes (its children, without multiprocessing's idle resource tracker)."""
+    out = []
+    for p in psutil.Process(pid).children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def cpu(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def cpu_rate(processes: list[psutil.Process], seconds: float = 2.0) -> float:
+    start = cpu(processes)
+    time.sleep(seconds)
+    return (cpu(processes) - start) / seconds
+
+
+def start_sweep(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("tab", name="Sweep").click()
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("button", name="Run sweep").click()
+    page.get_by_text("runs done").first.wait_for(timeout=60_000)
+
+
+def test_cancel_and_closing_the_tab_stop_the_workers_and_none_outlives_the_server(chromium, tmp_path):
+    server = StreamlitServer(ROOT, log_path=tmp_path / "server.log")
+    server.start(timeout=90)
+    try:
+        page = chromium.new_page()
+        start_sweep(page, server.url)  # 100 runs of up to 2,000 steps: a minute of work on two cores
+        workers = workers_of(server.proc.pid)
+        assert len(workers) >= 1
+        busy = cpu_rate(workers)
+        assert busy > 0.1, "the sweep's workers were not busy"
+        page.get_by_role("button", name="Cancel").click()
+        time.sleep(2.0)
+        assert cpu_rate(workers) < 0.25 * busy, "the workers went on after Cancel"
+        assert page.get_by_text("cancelled before the end").count() >= 1
+
+        start_sweep(page, server.url)
+        busy = cpu_rate(workers)
+        assert busy > 0.1
+        page.close()  # the tab goes away mid-sweep
+        time.sleep(3.0)
+        assert cpu_rate(workers) < 0.25 * busy, "the workers went on after the tab closed"
+        pids = [p.pid for p in workers_of(server.proc.pid)]
+    finally:
+        server.stop()
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids):
+        assert time.monotonic() < deadline, "a worker process outlived the server"
+        time.sleep(0.2)
