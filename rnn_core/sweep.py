@@ -168,15 +168,16 @@ def run_group(
 ) -> list[dict]:
     """Train one configuration (``config_dict``: TrainConfig fields; its seed is replaced) from each of ``seeds``.
 
-    The unit of work a worker runs. Uses the lock-step engine (many seeds in one batched pass) when it handles the
-    configuration, else one trainer per seed. should_stop() is asked between chunks of work: when it says so, the
-    group ends and returns the rows finished so far. Returns one dict per finished run: "seed" and RESULT_COLUMNS.
+    The unit of work a worker runs. Uses the lock-step engine (many seeds in one batched pass, ``rnn_core.lockstep``)
+    when it handles the configuration, else one trainer per seed; the results are the same. should_stop() is asked
+    between chunks of work: when it says so, the group ends and returns the rows finished so far. Returns one dict
+    per finished run: "seed" and RESULT_COLUMNS ("seconds": a lock-step group's wall time shared among its runs).
     """
     from rnn_core import lockstep
 
     budget = check_budget(budget)
     configs = [TrainConfig.from_dict({**config_dict, "seed": int(s)}) for s in seeds]
-    if lockstep.handles(configs[0]) and len(configs) > 1:
+    if len(configs) > 1 and lockstep.handles(configs[0]):
         results = lockstep.train_many(configs, budget, should_stop=should_stop)
     else:
         results = []
@@ -185,7 +186,7 @@ def run_group(
             if result is None:
                 break
             results.append(result)
-    return [{"seed": int(c.seed), **r} for c, r in zip(configs, results)]
+    return [{"seed": int(c.seed), **r} for c, r in zip(configs, results) if r is not None]
 
 
 def summarise(rows: Sequence[Mapping], grid_fields: Sequence[str], budget: int) -> list[dict]:
