@@ -93,8 +93,10 @@ def test_run_group_stops_when_asked_and_keeps_the_finished_runs():
         asked.append(1)
         return len(asked) > 1
 
-    rows = run_group({**FAST.to_dict(), "optimizer": "sgd", "eta": 1e-6}, [0, 1, 2], 50, should_stop=stop_after_one)
+    rows = run_group({**FAST.to_dict(), "eta": 1e-6}, [0, 1, 2], 50, should_stop=stop_after_one)  # one at a time
     assert [r["seed"] for r in rows] == [0]
+    lockstep_rows = run_group(TrainConfig(eta=1e-6).to_dict(), [0, 1, 2], 5000, should_stop=lambda: True)
+    assert lockstep_rows == []  # trained together: none had finished
 
 
 def test_summary_quartiles_count_unsolved_runs_as_beyond_the_budget():
