@@ -24,6 +24,7 @@ import streamlit as st
 
 from rnn_core.engine import Engine, Job
 
+WORKER_NICE = 5  # the workers run at a lower priority than the web server, which stays responsive during a sweep
 POLL_SECONDS = 0.25  # the progress bar's update interval; a rerun or stop request lands at the next update
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
@@ -79,7 +80,7 @@ def run_jobs(
     total = sum(len(job.seeds) for job in jobs)
     bar = st.progress(0.0, text=f"Starting {total:,} {what}…")
     st.button("Cancel", key=cancel_key, help="Stop the sweep; the runs finished so far are kept.")
-    sweep = engine().start(jobs, budget)
+    sweep = engine().start(jobs, budget, nice=WORKER_NICE)
     done, t0 = 0, time.monotonic()
     try:
         while not sweep.done:

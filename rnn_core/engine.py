@@ -60,11 +60,14 @@ def make_jobs(points: Sequence[tuple[tuple, dict, Sequence[int]]], n_workers: in
     return jobs
 
 
-def run_job(config: dict, seeds: Sequence[int], budget: int, stop_event: str | None = None) -> list[dict]:
-    """In a worker: train the group (rnn_core.sweep.run_group), stopping early when the sweep's Event is set."""
+def run_job(
+    config: dict, seeds: Sequence[int], budget: int, stop_event: str | None = None, nice: int = 0
+) -> list[dict]:
+    """In a worker: train the group (rnn_core.sweep.run_group), stopping early when the sweep's Event is set.
+    nice: lower the worker process's priority by this much (once per process), e.g. under a web server."""
     from rnn_core.sweep import run_group
 
-    _lower_priority_once()
+    _lower_priority_once(nice)
     return run_group(config, seeds, budget, should_stop=_stop_check(stop_event) if stop_event else None)
 
 
@@ -90,19 +93,20 @@ def _stop_check(name: str):
 _lowered = False
 
 
-def _lower_priority_once() -> None:
-    """Run sweeps at a lower priority (nice + 5) so a web server or desktop on the same cores stays responsive."""
+def _lower_priority_once(nice: int) -> None:
+    """Lower this process's priority by ``nice`` the first time a job asks (the dashboard: so that the web server on
+    the same cores stays responsive; the command line: 0, a sweep is the job the user is waiting for)."""
     global _lowered
-    if not _lowered:
+    if nice > 0 and not _lowered:
         _lowered = True
         with contextlib.suppress(AttributeError, OSError):
-            os.nice(5)
+            os.nice(nice)
 
 
 class Sweep:
     """Submitted jobs. ``poll(timeout)`` returns the (job, rows) pairs finished meanwhile; ``cancel()`` ends it."""
 
-    def __init__(self, client, jobs: Sequence[Job], budget: int):
+    def __init__(self, client, jobs: Sequence[Job], budget: int, nice: int = 0):
         from distributed import Event
 
         self._client = client
@@ -111,7 +115,7 @@ class Sweep:
         self._jobs = {}
         for job in jobs:
             future = client.submit(
-                run_job, job.config, job.seeds, budget, self.stop_name, pure=False, retries=JOB_RETRIES
+                run_job, job.config, job.seeds, budget, self.stop_name, nice, pure=False, retries=JOB_RETRIES
             )
             self._jobs[future] = job
         self._pending = set(self._jobs)
@@ -196,8 +200,9 @@ class Engine:
     def n_workers(self) -> int:
         return max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
 
-    def start(self, jobs: Iterable[Job], budget: int) -> Sweep:
-        return Sweep(self.client, list(jobs), budget)
+    def start(self, jobs: Iterable[Job], budget: int, *, nice: int = 0) -> Sweep:
+        """Submit the jobs; nice: lower the workers' priority by this much (see run_job)."""
+        return Sweep(self.client, list(jobs), budget, nice)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
