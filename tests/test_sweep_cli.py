@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from process_support import children, cpu_seconds
 
 from rnn_core.results import read_results
 
@@ -202,27 +203,6 @@ def test_a_user_started_cluster_gives_the_local_engines_rows_even_when_a_worker_
         cluster.stop()
 
 
-def _children(pid: int) -> list[psutil.Process]:
-    """Live child processes of pid, without multiprocessing's resource tracker (one per process that ever started
-    a spawned child; it does no work and exits with its parent)."""
-    out = []
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    for p in children:
-        try:
-            if (
-                p.is_running()
-                and p.status() != psutil.STATUS_ZOMBIE
-                and "resource_tracker" not in " ".join(p.cmdline())
-            ):
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 def test_cancel_stops_running_jobs_and_close_leaves_no_worker_process():
     from rnn_core.engine import Engine, make_jobs
     from rnn_core.train import TrainConfig
@@ -230,52 +210,25 @@ def test_cancel_stops_running_jobs_and_close_leaves_no_worker_process():
     never = TrainConfig(eta=1e-6).to_dict()  # never solves: each run trains its whole budget
     engine = Engine(n_workers=2)
     try:
-        assert len(_children(os.getpid())) >= 2
+        assert len(children(os.getpid())) >= 2
         sweep_ = engine.start(make_jobs([((), never, range(16))], 2), 200_000)
         deadline = time.monotonic() + 30
         while not any(engine.client.processing().values()):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         time.sleep(0.5)
-        start = _cpu_seconds(os.getpid())
+        start = cpu_seconds(children(os.getpid()))
         time.sleep(1.5)
-        busy = _cpu_seconds(os.getpid()) - start
+        busy = cpu_seconds(children(os.getpid())) - start
         assert busy > 0.2, "the workers were not training"  # the check below can fail
         sweep_.cancel()
         time.sleep(1.5)  # the jobs check every 0.5 s whether to stop
-        start = _cpu_seconds(os.getpid())
+        start = cpu_seconds(children(os.getpid()))
         time.sleep(1.5)
-        assert _cpu_seconds(os.getpid()) - start < 0.25 * busy, "a running job went on after cancel"
+        assert cpu_seconds(children(os.getpid())) - start < 0.25 * busy, "a running job went on after cancel"
     finally:
         engine.close()
     deadline = time.monotonic() + 10
-    while _children(os.getpid()) and time.monotonic() < deadline:
+    while children(os.getpid()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _children(os.getpid()) == []
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time used so far by the worker processes (the children of pid)."""
-    total = 0.0
-    for p in _children(pid):
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def test_train_until_solved_gives_the_one_call_solved_step_across_its_log_intervals():
-    """`train --until-solved` logs every 500 steps (separate train() calls); seed 3 at 8 units solves at 523 in one
-    call but was reported at 600 when each call restarted the streak of right examples."""
-    from rnn_core.train import TrainConfig, Trainer
-
-    trainer = Trainer(TrainConfig(n_hidden=8, seed=3))
-    trainer.train(4000, until_solved=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "rnn_core", "train", "--hidden", "8", "--seed", "3", "--steps", "4000",
-         "--until-solved", "--quiet", "--json"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert json.loads(done.stdout.strip().splitlines()[-1])["solved_at_step"] == trainer.solved_at_step == 523
+    assert children(os.getpid()) == []

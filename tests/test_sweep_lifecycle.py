@@ -9,38 +9,16 @@ from pathlib import Path
 import psutil
 import pytest
 from browser_support import IDLE, StreamlitServer
+from process_support import children, cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
 
 
-def workers_of(pid: int) -> list[psutil.Process]:
-    """The server's worker processes (its children, without multiprocessing's idle resource tracker)."""
-    out = []
-    for p in psutil.Process(pid).children(recursive=True):
-        try:
-            if "resource_tracker" not in " ".join(p.cmdline()):
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
-def cpu(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in processes:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
 def cpu_rate(processes: list[psutil.Process], seconds: float = 2.0) -> float:
-    start = cpu(processes)
+    start = cpu_seconds(processes)
     time.sleep(seconds)
-    return (cpu(processes) - start) / seconds
+    return (cpu_seconds(processes) - start) / seconds
 
 
 def start_sweep(page, url: str) -> None:
@@ -58,7 +36,7 @@ def test_cancel_and_closing_the_tab_stop_the_workers_and_none_outlives_the_serve
     try:
         page = chromium.new_page()
         start_sweep(page, server.url)  # 100 runs of up to 2,000 steps: a minute of work on two cores
-        workers = workers_of(server.proc.pid)
+        workers = children(server.proc.pid)
         assert len(workers) >= 1
         busy = cpu_rate(workers)
         assert busy > 0.1, "the sweep's workers were not busy"
@@ -73,7 +51,7 @@ def test_cancel_and_closing_the_tab_stop_the_workers_and_none_outlives_the_serve
         page.close()  # the tab goes away mid-sweep
         time.sleep(3.0)
         assert cpu_rate(workers) < 0.25 * busy, "the workers went on after the tab closed"
-        pids = [p.pid for p in workers_of(server.proc.pid)]
+        pids = [p.pid for p in children(server.proc.pid)]
     finally:
         server.stop()
     deadline = time.monotonic() + 10
