@@ -80,3 +80,36 @@ def test_bad_values_are_named_and_nothing_runs(dashboard_app):
     assert any("expected a whole number, got 'x'" in e.value for e in at.error)
     assert at.button(key="sweep_run").disabled
     assert "sweep_view" not in at.session_state
+
+
+def test_a_results_file_made_by_the_command_line_opens_as_its_phase_diagram(dashboard_app, tmp_path):
+    from carrylab.views.sweep import results_state
+    from rnn_core.results import ResultsFile, SweepSpec, make_row
+
+    spec = SweepSpec.of(TrainConfig(), ["n_hidden", "eta"], 800)
+    store = ResultsFile(tmp_path / "s.parquet", spec)
+    solved = {(8, 0.3): [100, None, 300, 400], (8, 1.0): [None] * 4, (32, 0.3): [50, 60, 70, 80], (32, 1.0): [90] * 4}
+    for (h, eta), steps in solved.items():
+        result = {"accuracy": 1.0, "error": 0.0, "steps": 800, "diverged": False, "seconds": 0.1}
+        store.add([make_row(spec, {"n_hidden": h, "eta": eta}, {**result, "seed": i, "solved_at_step": s})
+                   for i, s in enumerate(steps)])  # fmt: skip
+    store.close()
+    state = results_state((tmp_path / "s.parquet").read_bytes(), "s.parquet")
+    assert state["grid"] == {"n_hidden": (8, 32), "eta": (0.3, 1.0)} and len(state["rows"]) == 16
+    dashboard_app.session_state["view"] = "Sweep"
+    dashboard_app.session_state["sweep_view"] = state
+    at = dashboard_app.run()
+    assert not at.exception
+    heat = plotly_spec(at, "sweep_share_chart")["data"][0]
+    np.testing.assert_array_equal(np.array(heat["z"], dtype=float), [[0.75, 1.0], [0.0, 1.0]])  # rows: eta
+    median = plotly_spec(at, "sweep_median_chart")["data"][0]
+    np.testing.assert_array_equal(np.array(median["z"], dtype=float)[0], [350.0, 65.0])  # (300+400)/2, (60+70)/2
+    assert any("16 runs" in m.value and "s.parquet" in m.value for m in at.markdown)
+
+
+def test_a_file_that_is_not_a_results_file_is_refused_with_the_reason():
+    from carrylab.views.sweep import results_state
+    from rnn_core.results import ResultsError
+
+    with pytest.raises(ResultsError, match="not a readable Parquet file"):
+        results_state(b"hello", "notes.parquet")

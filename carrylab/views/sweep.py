@@ -148,17 +148,17 @@ def _open_file() -> None:
     st.session_state["sweep_file_applied"] = uploaded.file_id
     shown = "".join(ch if ch.isprintable() else "?" for ch in uploaded.name[:60])
     try:
-        spec, rows = read_results(uploaded.getvalue(), name=shown)
+        st.session_state[STATE_KEY] = results_state(uploaded.getvalue(), shown)
     except ResultsError as exc:
         st.error(escape_markdown(f"{exc}. Nothing was loaded."))
-        return
-    grid: dict[str, list] = {f: [] for f in spec.grid_fields}
-    for row in rows:
-        for f in spec.grid_fields:
-            if row[f] not in grid[f]:
-                grid[f].append(row[f])
-    grid = {f: tuple(sorted(v)) for f, v in grid.items()}
-    st.session_state[STATE_KEY] = {"spec": spec, "grid": grid, "rows": rows, "source": shown, "complete": True}
+
+
+def results_state(data: bytes, name: str) -> dict:
+    """The view's state for a results file's bytes: its spec, rows and grid (each field's values sorted).
+    ResultsError (with the reason) when it is not a sweep results file."""
+    spec, rows = read_results(data, name=name)
+    grid = {f: tuple(sorted({row[f] for row in rows})) for f in spec.grid_fields}
+    return {"spec": spec, "grid": grid, "rows": rows, "source": name, "complete": True}
 
 
 def phase_stats(summary: list[dict], x: str | None, xs: tuple, y: str | None, ys: tuple, fixed: dict) -> dict:
