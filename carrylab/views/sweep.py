@@ -112,7 +112,9 @@ def render(session: Session) -> None:
             error = str(exc)
     if error:
         st.error(escape_markdown(error))
-    if st.button("Run sweep", key="sweep_run", type="primary", disabled=error is not None):
+    if session.running:
+        st.info("Pause the training to run a sweep: every live frame reruns this tab, which would end it.")
+    if st.button("Run sweep", key="sweep_run", type="primary", disabled=error is not None or session.running):
         _run(base, grid, int(n_seeds), int(budget))
     _open_file()
     _results(session)
