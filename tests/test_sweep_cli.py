@@ -46,6 +46,7 @@ def journal_rows(path: Path) -> int:
     return max(0, journal.read_bytes().count(b"\n") - 1) if journal.exists() else 0
 
 
+@pytest.mark.slow
 def test_sweep_writes_one_row_per_run_and_a_row_reproduces_with_train(tmp_path):
     out = tmp_path / "s.parquet"
     done = sweep("--grid", "n_hidden=8,16", "--seeds", "3", "--budget", "3000", "--out", str(out), "--workers", "2",
@@ -70,6 +71,7 @@ def test_sweep_writes_one_row_per_run_and_a_row_reproduces_with_train(tmp_path):
     assert "share" in sweep("--grid", "n_hidden=8,16", "--seeds", "3", "--budget", "3000", "--out", str(out)).stdout
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_keeps_its_finished_runs_and_the_rerun_adds_exactly_the_missing_ones(tmp_path):
     out = tmp_path / "s.parquet"
     args = ["--grid", "n_hidden=2,3,4", "--seeds", "6", "--budget", "4000", "--out", str(out), "--workers", "1"]
@@ -117,6 +119,7 @@ def test_bad_sweep_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, ar
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_a_results_file_of_other_settings_is_refused_and_kept(tmp_path):
     out = tmp_path / "s.parquet"
     assert sweep("--seeds", "2", "--budget", "50", "--out", str(out), "--workers", "1").returncode == 0
@@ -126,6 +129,7 @@ def test_a_results_file_of_other_settings_is_refused_and_kept(tmp_path):
     assert out.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(tmp_path):
     import socket
 
@@ -203,6 +207,7 @@ def test_a_user_started_cluster_gives_the_local_engines_rows_even_when_a_worker_
         cluster.stop()
 
 
+@pytest.mark.slow
 def test_cancel_stops_running_jobs_and_close_leaves_no_worker_process():
     from rnn_core.engine import Engine, make_jobs
     from rnn_core.train import TrainConfig
