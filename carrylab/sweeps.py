@@ -79,7 +79,8 @@ def run_jobs(
     another click, the tab closing) ends the sweep on the way out."""
     total = sum(len(job.seeds) for job in jobs)
     bar = st.progress(0.0, text=f"Starting {total:,} {what}…")
-    st.button("Cancel", key=cancel_key, help="Stop the sweep; the runs finished so far are kept.")
+    cancel = st.empty()  # emptied at the end: no Cancel button left beside finished results
+    cancel.button("Cancel", key=cancel_key, help="Stop the sweep; the runs finished so far are kept.")
     sweep = engine().start(jobs, budget, nice=WORKER_NICE)
     done, t0 = 0, time.monotonic()
     try:
@@ -94,3 +95,4 @@ def run_jobs(
     finally:
         sweep.cancel()
         bar.empty()
+        cancel.empty()
