@@ -58,3 +58,39 @@ def test_cancel_and_closing_the_tab_stop_the_workers_and_none_outlives_the_serve
     while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids):
         assert time.monotonic() < deadline, "a worker process outlived the server"
         time.sleep(0.2)
+
+
+def test_clicking_a_phase_diagram_cell_picks_that_grid_point_and_load_sets_it(chromium, streamlit_server):
+    import re
+
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(streamlit_server.url)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.get_by_role("tab", name="Sweep").click()
+        page.wait_for_selector(IDLE, timeout=60_000)
+        for name, values in (("Values of n_hidden", "8,16"), ("Values of eta", "0.1,0.3")):
+            page.get_by_role("textbox", name=name).fill(values)
+            page.keyboard.press("Enter")
+            page.wait_for_selector(IDLE, timeout=60_000)
+        page.get_by_role("button", name="Run sweep").click()
+        page.get_by_text("runs from this page").wait_for(timeout=120_000)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        chart = page.locator("[data-testid='stPlotlyChart']").first
+        chart.scroll_into_view_if_needed()
+        chart.locator(".main-svg").first.wait_for()
+        box = chart.locator(".nsewdrag").first.bounding_box()
+        picked = lambda: re.findall(r"n_hidden = \d+, eta = [\d.]+", page.locator(".st-key-sweep_point").inner_html())  # noqa: E731
+        assert picked() == ["n_hidden = 8, eta = 0.1"]  # the list's first point before any click
+        page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)  # top right: 16, 0.3
+        page.wait_for_function(
+            "document.querySelector('.st-key-sweep_point').innerHTML.includes('n_hidden = 16, eta = 0.3')",
+            timeout=30_000,
+        )
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.get_by_role("button", name="Load into the current run").click()
+        expect = pytest.importorskip("playwright.sync_api").expect
+        expect(page.get_by_role("spinbutton", name="Hidden units")).to_have_value("16", timeout=30_000)
+        expect(page.get_by_role("spinbutton", name="Learning rate")).to_have_value("0.3", timeout=30_000)
+    finally:
+        page.close()

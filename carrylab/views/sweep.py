@@ -42,6 +42,8 @@ SWEEPABLE = tuple(f.name for f in fields(TrainConfig) if f.name not in NOT_SWEPT
 DEFAULT_VALUES = {"n_hidden": "2,4,8,16,32", "eta": "0.03,0.1,0.3,1,3", "batch_size": "1,4,16,64", "n_bits": "4,8"}
 CHART_KEYS = {"share": "sweep_share_chart", "median": "sweep_median_chart"}
 POINT_KEY = "sweep_point"
+CLICKED_KEY = "sweep_point_clicked"  # the last chart click applied to the point list
+RELOAD_KEY = "sweep_point_loaded"  # set by Load: the whole page reruns once so that every widget shows the new settings
 NO_AXIS = "(all runs)"  # the single row or column of a grid with fewer than two fields
 
 
@@ -74,6 +76,8 @@ def page_grid(specs: list[str], base: TrainConfig, n_seeds: int) -> dict[str, tu
 
 
 def render(session: Session) -> None:
+    if st.session_state.pop(RELOAD_KEY, False):
+        st.rerun(scope="app")  # a loaded grid point changed the sidebar's settings, which a tab's rerun leaves stale
     st.subheader("Sweep: which settings learn the carry?")
     base = session.trainer.config
     columns = st.columns(2)
@@ -225,17 +229,21 @@ def _load_point(session: Session, spec: SweepSpec, grid: dict, x, y, fixed: dict
     options = [dict(zip(grid, p)) for p in grid_points(grid)]
     options = [o for o in options if all(o[f] == v for f, v in fixed.items())]
     labels = [_point_label(o) for o in options]
-    for event in events.values():
+    for metric, event in events.items():
         points = getattr(getattr(event, "selection", None), "points", None) or []
-        if points:
-            clicked = {**fixed}
-            by_label = {a: {(f"{v:g}" if isinstance(v, float) else str(v)): v for v in grid[a]} for a in (x, y) if a}
-            if x:
-                clicked[x] = by_label[x].get(str(points[0].get("x")))
-            if y:
-                clicked[y] = by_label[y].get(str(points[0].get("y")))
-            if _point_label(clicked) in labels:
-                st.session_state[POINT_KEY] = _point_label(clicked)
+        clicked_at = (metric, str(points[0].get("x")), str(points[0].get("y"))) if points else None
+        if clicked_at is None or st.session_state.get(CLICKED_KEY) == clicked_at:
+            continue  # no click, or one already applied (a chart keeps its selection across reruns)
+        st.session_state[CLICKED_KEY] = clicked_at
+        by_label = {a: {(f"{v:g}" if isinstance(v, float) else str(v)): v for v in grid[a]} for a in (x, y) if a}
+        clicked = {**fixed}
+        if x:
+            clicked[x] = by_label[x].get(clicked_at[1])
+        if y:
+            clicked[y] = by_label[y].get(clicked_at[2])
+        clicked = {f: clicked.get(f) for f in grid}  # in the grid's order, as the list's labels
+        if _point_label(clicked) in labels:
+            st.session_state[POINT_KEY] = _point_label(clicked)
     if st.session_state.get(POINT_KEY) not in labels:
         st.session_state.pop(POINT_KEY, None)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -264,6 +272,7 @@ def load_point(fixed: dict, point: dict) -> None:
     wanted = settings_from_config(config)
     session.update_settings(wanted)
     push_settings(session)
+    st.session_state[RELOAD_KEY] = True
     got = config_from_settings(session.settings, validate=False).to_dict()
     missing = [k for k, v in config.to_dict().items() if got.get(k) != v]
     if missing:
