@@ -7,9 +7,10 @@ instead of S times. A sweep's unit of work (``rnn_core.sweep.run_group``) is suc
 
 Each seed's run is the one ``Trainer(config).train(budget, until_solved=True)`` would make: the same generator
 draws (initial weights, then the examples of each chunk of steps, in the trainer's chunk sizes), the same forward
-pass, backpropagation and SGD update (the model's own layout: ``[h, 1, x] @ W_cat`` per time step), and the same
-"solved" rule: a streak of 128 right training examples, or an evaluation every ``eval_every`` steps, triggers the
-check of every pair (the fixed 256-example subset first, then all pairs in float32 via ``metrics.evaluate``).
+pass, backpropagation and SGD update (the model's own layout: ``[h, 1, x] @ W_cat`` per time step), and the
+trainer's "solved" rule: the scheduled evaluation every ``eval_every`` steps and, where the trainer has one
+(``train.SOLVED_STREAK``), a streak of right training examples trigger the check of every pair (the fixed
+256-example subset first, then all pairs in float32 via ``metrics.evaluate``).
 tests/test_lockstep.py compares each seed with training it alone. The cheaper parts: "is this step's output
 right?" is one comparison for all seeds, and the scheduled evaluation only runs the exhaustive check for seeds whose
 256-example subset is all right (a subset miss means the run is not solved; the two can only disagree on an output
@@ -28,16 +29,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from rnn_core import train
 from rnn_core.metrics import evaluate
-from rnn_core.train import (
-    CHUNK_STEPS,
-    SMALL_SUBSET,
-    SOLVED_STREAK,
-    TrainConfig,
-    _subset_indices,
-    build_model,
-    new_rng,
-)
+from rnn_core.train import CHUNK_STEPS, SMALL_SUBSET, TrainConfig, _subset_indices, build_model, new_rng
+
+# The trainer's streak of right training examples that triggers an off-schedule check of every pair, if its "solved
+# at" rule has one (None: only the scheduled evaluations every eval_every steps decide).
+SOLVED_STREAK = getattr(train, "SOLVED_STREAK", None)
 
 ERROR_WINDOW = 100  # as rnn_core.sweep.ERROR_WINDOW: a row's error is the mean over the last this many steps
 
@@ -45,7 +43,8 @@ ERROR_WINDOW = 100  # as rnn_core.sweep.ERROR_WINDOW: a row's error is the mean 
 def handles(config: TrainConfig) -> bool:
     """Whether ``train_many`` reproduces ``Trainer`` for this configuration."""
     return (
-        config.variant == "elman"
+        getattr(config, "cell", "elman") == "elman"
+        and config.variant == "elman"
         and config.optimizer == "sgd"
         and config.clip == 0.0
         and config.loss == "mse"
@@ -122,7 +121,8 @@ class _Group:
         models = [build_model(c, rng) for c, rng in zip(configs, self.rngs)]  # draws the initial weights
         self.scratch = models[0]  # a model for the per-seed checks (its weights are overwritten each time)
         self.T, self.B, self.H = self.task.n_bits, cfg.batch_size, cfg.n_hidden
-        self.n_in, self.K = self.scratch.n_in, self.scratch.k_in
+        self.n_in = self.task.n_in
+        self.K = self.H + 1 + self.n_in  # a state row [h, 1, x], the model's flat layout: W_cat = [W_rec; b_rec; W_in]
         self.eta = np.array(cfg.eta, dtype=np.float64)
         self.theta = np.stack([m.theta for m in models])  # (S, P)
         self.active = np.arange(len(configs))
@@ -192,6 +192,8 @@ class _Group:
                 np.subtract(self.theta, self.step_buf, self.theta)
                 self.step += 1
                 self.recent[:, (self.step - 1) % ERROR_WINDOW] = losses[i] / B
+                if SOLVED_STREAK is None:
+                    continue
                 right = ((self.Yo >= 0.5) == right_targets[i]).reshape(S, -1).all(axis=1)
                 self.streak = np.where(right, self.streak + B, 0)
                 for pos in np.flatnonzero(self.streak >= SOLVED_STREAK).tolist():
