@@ -20,7 +20,7 @@ live_chart.preload()
 
 from carrylab import views  # noqa: E402
 from carrylab.session import FRAME_SECONDS, Session  # noqa: E402
-from carrylab.views import carry_tabs, controls, files, presentation, probe, training  # noqa: E402
+from carrylab.views import carry_tabs, controls, files, presentation, probe, sweep, training  # noqa: E402
 
 st.set_page_config(
     page_title="RNN Carry Lab",
@@ -33,6 +33,7 @@ st.set_page_config(
 VIEWS: list[views.View] = [
     ("Training", (training.render, probe.render)),
     *carry_tabs.VIEWS,
+    ("Sweep", (sweep.render,)),
 ]
 
 

@@ -15,6 +15,8 @@ checkpoint holds) are made at log steps while their time stays within EVAL_SHARE
 
 ``eval`` loads a checkpoint and prints its accuracy at several widths, on random pairs and on carry-chain cases.
 
+``sweep`` trains every point of a grid of settings from several seeds into a results file (see cli_sweep.py).
+
 Bad arguments, invalid settings and unreadable checkpoints exit with status 2 and one line on stderr, never a
 traceback: the parser's ``error`` prints one line, and ValueError/CheckpointError/OSError become that line.
 This is the only module of ``rnn_core`` that prints.
@@ -38,6 +40,7 @@ from rnn_core.cells import CELLS
 from rnn_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rnn_core.metrics import Evaluation, length_generalisation
 from rnn_core.presets import PRESETS, Preset
+from rnn_core.sweep import MAX_BUDGET, MAX_RUNS
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged, build_model
 
@@ -95,19 +98,10 @@ def _number(text: str) -> float:
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog=PROG, description="Train and evaluate the binary-addition RNN without the dashboard.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval,sweep}")
 
     train = commands.add_parser("train", help="train a network and print the post's log")
-    train.add_argument("--preset", help=f"start from a preset: {', '.join(PRESETS)}")
-    train.add_argument("--op", help="add | sub | xor | and | or | mixed (default add)")
-    train.add_argument("--cell", help=f"{' | '.join(CELLS)} (default elman)")
-    train.add_argument("--bits", type=int, help="bits per number, 1..64 (default 8)")
-    train.add_argument("--hidden", type=int, help="hidden units (default 32)")
-    train.add_argument("--eta", type=_number, help="learning rate (default 0.1)")
-    train.add_argument("--batch-size", type=int, help="examples per step (default 1)")
-    train.add_argument("--optimizer", help="sgd | momentum | adam (default sgd)")
-    train.add_argument("--loss", help="mse | bce (default mse)")
-    train.add_argument("--variant", help="elman | trask (default elman)")
+    _add_setting_flags(train)
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument(
         "--steps", type=_whole(0, MAX_STEPS), help=f"training steps (default {DEFAULT_STEPS}, or the preset's)"
@@ -133,7 +127,48 @@ def build_parser() -> OneLineParser:
         "--samples", type=_whole(1, MAX_SAMPLES), default=1000, help="random pairs per width (default 1000)"
     )
     ev.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
+
+    sw = commands.add_parser(
+        "sweep", help="train every grid point from seeds 0..N-1 into a results file", allow_abbrev=False
+    )
+    _add_setting_flags(sw)
+    sw.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # refused with a pointer to --seeds
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="FIELD=v1,v2,...",
+        help="a training setting (TrainConfig field, e.g. n_hidden, eta, batch_size) and its values; repeatable",
+    )
+    sw.add_argument("--seeds", type=_whole(1, MAX_RUNS), default=8, help="seeds 0..N-1 per grid point (default 8)")
+    sw.add_argument(
+        "--budget",
+        type=_whole(1, MAX_BUDGET),
+        default=5000,
+        help="steps per run at most; each run stops when every pair is right (default 5000)",
+    )
+    sw.add_argument("--out", required=True, metavar="FILE.parquet", help="results file; the same command resumes it")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sw.add_argument(
+        "--workers", type=_whole(1, 1024), help="worker processes of the local cluster (default: one per core)"
+    )
+    sw.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     return parser
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """The training settings, the same for train and sweep (None: not given, the preset's value is kept)."""
+    parser.add_argument("--preset", help=f"start from a preset: {', '.join(PRESETS)}")
+    parser.add_argument("--op", help="add | sub | xor | and | or | mixed (default add)")
+    parser.add_argument("--cell", help=f"{' | '.join(CELLS)} (default elman)")
+    parser.add_argument("--bits", type=int, help="bits per number, 1..64 (default 8)")
+    parser.add_argument("--hidden", type=int, help="hidden units (default 32)")
+    parser.add_argument("--eta", type=_number, help="learning rate (default 0.1)")
+    parser.add_argument("--batch-size", type=int, help="examples per step (default 1)")
+    parser.add_argument("--optimizer", help="sgd | momentum | adam (default sgd)")
+    parser.add_argument("--loss", help="mse | bce (default mse)")
+    parser.add_argument("--variant", help="elman | trask (default elman)")
 
 
 # -- train -------------------------------------------------------------------------------------------------------
@@ -145,7 +180,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, Preset | No
             raise ValueError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
         preset = PRESETS[args.preset]
     base = preset.config if preset else TrainConfig()
-    overrides = {field: getattr(args, flag) for flag, field in CONFIG_FLAGS.items() if getattr(args, flag) is not None}
+    overrides = {
+        field: getattr(args, flag) for flag, field in CONFIG_FLAGS.items() if getattr(args, flag, None) is not None
+    }
     return TrainConfig.from_dict({**base.to_dict(), **overrides}), preset
 
 
@@ -264,13 +301,18 @@ def _summary(trainer: Trainer, ev: Evaluation, run: TrainingRun, preset: Preset 
     }
 
 
-def cmd_train(args: argparse.Namespace, parser: OneLineParser) -> int:
+def config_or_exit(args: argparse.Namespace, parser: OneLineParser) -> tuple[TrainConfig, Preset | None]:
+    """config_from_args, or the parser's one-line error naming the flag of the bad value."""
     try:
-        config, preset = config_from_args(args)
+        return config_from_args(args)
     except ValueError as e:
         message = str(e)
         flag = next((f for f, name in CONFIG_FLAGS.items() if message.startswith(f"{name} ")), None)
         parser.error(f"argument --{flag.replace('_', '-')}: {message}" if flag else message)
+
+
+def cmd_train(args: argparse.Namespace, parser: OneLineParser) -> int:
+    config, preset = config_or_exit(args, parser)
     steps = args.steps if args.steps is not None else (preset.steps if preset else DEFAULT_STEPS)
     interval = args.interval if args.interval is not None else (preset.log_interval if preset else DEFAULT_INTERVAL)
     if args.save is not None and not Path(args.save).resolve().parent.is_dir():
@@ -351,7 +393,10 @@ def cmd_eval(args: argparse.Namespace, parser: OneLineParser) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = cmd_train if args.command == "train" else cmd_eval
+    if args.command == "sweep":
+        from rnn_core.cli_sweep import cmd_sweep as handler
+    else:
+        handler = cmd_train if args.command == "train" else cmd_eval
     try:
         return handler(args, parser)
     except KeyboardInterrupt:

@@ -1,209 +1,229 @@
-"""Train one configuration from several random seeds, in parallel processes: how reliably does it learn?
+"""Sweeps: every point of a grid of settings, trained from several seeds. Which settings learn the carry?
 
-Why: whether a small RNN finds the carry depends on its initial weights. One run proves little; the share of
-seeds that solve the task within a step budget, and how long they take, is the honest measure of a
-configuration. Each seed is an independent, deterministic run, so they parallelise perfectly over processes.
+Why: whether a small RNN finds the carry depends on its size, learning rate, cell and seed; one run proves little.
+The honest picture is, per grid point, the share of seeds that solve the task within a step budget and how many
+steps they need. Each run is independent and deterministic, so runs go to worker processes (``rnn_core.engine``)
+and land in a results file as they finish (``rnn_core.results``).
 
-Processes, not threads: training is numpy calls on tiny matrices, dominated by Python overhead that holds the GIL.
-The pool uses the "forkserver" start method (or "spawn"), never "fork": forking a multi-threaded process such as
-a Streamlit server can deadlock the child. Each worker runs at a lower priority (nice + 5) with one BLAS thread,
-so the web server stays responsive while a sweep runs.
-
-Lifecycle: a sweep owns its pool for exactly the duration of the ``sweep`` call. While it waits for results it asks
-``should_stop`` every POLL_SECONDS; when that says stop (SweepCancelled), or it or ``on_result`` raises (a page
-that reran or closed), or anything else ends the call early, the queued seeds are dropped and the running workers
-are terminated (``Pool.terminate``: SIGTERM, then joined), not abandoned. Pool workers are daemon processes, which
-multiprocessing also terminates when the server exits normally; and each worker ends itself within a second
-when its parent process is gone (a server killed outright), so no worker outlives the server.
+This module is the plain part: parsing a grid (``FIELD=v1,v2,...`` of any ``TrainConfig`` field, each value parsed
+by the field's type and checked by ``TrainConfig.validate``), the runs a sweep is made of, training one group of
+seeds of one configuration (``run_group``: the lock-step engine where it applies, else one ``Trainer`` per seed) and
+the per-point summary. A run's row reproduces with ``python -m rnn_core train --until-solved`` and that row's
+settings: "solved at" is the trainer's own ``solved_at_step``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
-import sys
-import threading
+import itertools
+import math
 import time
-import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
 
 from rnn_core.train import TrainConfig, Trainer, TrainingDiverged
 
-MAX_BUDGET = 20_000  # steps per seed, at most
-MAX_SEEDS = 64
-POLL_SECONDS = 0.25  # while waiting for results, should_stop is asked this often
-PARENT_CHECK_SECONDS = 0.5  # a worker checks this often that the process that started it is still there
+MAX_BUDGET = 1_000_000  # steps per run, at most (the command line's limit; the page has its own, smaller ones)
+MAX_RUNS = 100_000  # grid points x seeds in one sweep
+MAX_GRID_VALUES = 64  # values of one grid field
+STOP_CHUNK = 1000  # run_alone asks whether to stop every this many steps
+ERROR_WINDOW = 100  # a row's "error": the mean training error per example over the run's last steps
+RESULT_COLUMNS = ("solved_at_step", "accuracy", "error", "steps", "diverged", "seconds")
+_FIELD_TYPES = {f.name: type(f.default) for f in fields(TrainConfig)}
 
 
-class SweepCancelled(Exception):
-    """should_stop ended the sweep before every seed had finished; its workers were terminated."""
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: its grid point (values in the order of the grid's fields) and its seed."""
+
+    point: tuple
+    seed: int
 
 
-def train_seed(config_dict: dict, seed: int, budget: int, should_stop: Callable[[], bool] | None = None) -> dict:
-    """Train ``config_dict`` (TrainConfig fields) from ``seed`` for at most ``budget`` steps, stopping when solved
-    (or raising SweepCancelled when should_stop(), asked after every step, says so).
+def parse_value(field: str, text: str):
+    """A grid value parsed by the TrainConfig field's type (whole number, number or text). ValueError if bad."""
+    kind = _FIELD_TYPES[field]
+    text = text.strip()
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"grid {field}: expected a whole number, got {text[:40]!r}") from None
+    if kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"grid {field}: expected a number, got {text[:40]!r}") from None
+        if not math.isfinite(value):
+            raise ValueError(f"grid {field}: expected a finite number, got {text[:40]!r}")
+        return value
+    if kind is bool:
+        raise ValueError(f"grid {field}: this field cannot be swept")
+    return text
 
-    returns {"seed", "solved_at_step" (int, or None if not solved within the budget), "accuracy" (exhaustive,
-    0..1, at the end), "steps" (steps trained), "diverged" (bool), "seconds" (wall time)}.
+
+def parse_grid(specs: Iterable[str], base: TrainConfig, n_seeds: int = 1) -> dict[str, tuple]:
+    """``["n_hidden=2,4,8", "eta=0.1,1"]`` -> {"n_hidden": (2, 4, 8), "eta": (0.1, 1.0)}, every grid point checked.
+
+    A field is a TrainConfig field name (not ``seed``: the seeds are 0..n_seeds-1); each value is parsed by the
+    field's type and every combination with ``base`` must pass ``TrainConfig.validate`` (bounds, choices, the size
+    budget). ValueError naming the field and value otherwise, or when the grid times n_seeds is over MAX_RUNS.
     """
-    budget = _check_budget(budget)
-    config = TrainConfig.from_dict({**config_dict, "seed": int(seed)})
+    grid: dict[str, tuple] = {}
+    for spec in specs:
+        field, sep, values = str(spec).partition("=")
+        field = field.strip()
+        if not sep or not field:
+            raise ValueError(f"grid {str(spec)[:60]!r}: expected FIELD=v1,v2,...")
+        if field not in _FIELD_TYPES:
+            raise ValueError(
+                f"grid: unknown field {field[:40]!r}; use a training setting: {', '.join(sorted(_FIELD_TYPES))}"
+            )
+        if field == "seed":
+            raise ValueError("grid: the seeds are set by --seeds (seeds 0..N-1), not by the grid")
+        if field in grid:
+            raise ValueError(f"grid: {field} is given twice")
+        texts = [t for t in values.split(",")]
+        if any(not t.strip() for t in texts):
+            raise ValueError(f"grid {field}: an empty value in {values[:60]!r}")
+        if len(texts) > MAX_GRID_VALUES:
+            raise ValueError(f"grid {field}: {len(texts)} values, at most {MAX_GRID_VALUES}")
+        parsed = tuple(parse_value(field, t) for t in texts)
+        if len(set(parsed)) != len(parsed):
+            raise ValueError(f"grid {field}: a value is listed twice in {values[:60]!r}")
+        grid[field] = parsed
+    n_points = math.prod(len(v) for v in grid.values())
+    if n_points * n_seeds > MAX_RUNS:
+        raise ValueError(
+            f"the sweep has {n_points:,} grid points x {n_seeds:,} seeds = {n_points * n_seeds:,} runs, "
+            f"over the limit of {MAX_RUNS:,}: split it into several sweeps"
+        )
+    for point in grid_points(grid):
+        point_config(base, grid, point)  # raises for a bad value or combination
+    return grid
+
+
+def grid_points(grid: Mapping[str, Sequence]) -> list[tuple]:
+    """Every combination of the grid's values (the first field varies slowest); [()] for an empty grid."""
+    return list(itertools.product(*grid.values()))
+
+
+def point_config(base: TrainConfig, grid: Mapping[str, Sequence], point: tuple) -> TrainConfig:
+    """The base configuration with one grid point's values. ValueError (from TrainConfig.validate) if invalid."""
+    values = dict(zip(grid, point))
+    try:
+        return TrainConfig.from_dict({**base.to_dict(), **values})
+    except (TypeError, ValueError) as e:
+        shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        raise ValueError(f"grid point {shown}: {e}") from None
+
+
+def check_budget(budget: int, limit: int = MAX_BUDGET) -> int:
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or not 1 <= budget <= limit:
+        raise ValueError(f"budget must be a whole number of steps from 1 to {limit:,}, got {budget!r}")
+    return int(budget)
+
+
+def plan(grid: Mapping[str, Sequence], n_seeds: int) -> list[Run]:
+    """Every run of the sweep: each grid point with seeds 0..n_seeds-1."""
+    return [Run(point, seed) for point in grid_points(grid) for seed in range(n_seeds)]
+
+
+def run_alone(config: TrainConfig, budget: int, should_stop: Callable[[], bool] | None = None) -> dict | None:
+    """Train ``config`` (its own seed) until every pair is right or ``budget`` steps are done: the reference path.
+
+    Returns the result columns: solved_at_step (int or None), accuracy (exhaustive, at the end), error (mean
+    training error per example over the last ERROR_WINDOW steps), steps, diverged, seconds; or None when
+    should_stop() said to stop before the run ended (it is asked every STOP_CHUNK steps). The chunks are one
+    run: a trainer's history does not depend on how its steps are split into calls, and "solved at" is found at
+    the scheduled evaluations, so the result is that of a single ``train(budget, until_solved=True)`` call."""
     t0 = time.perf_counter()
     trainer = Trainer(config)
     diverged = False
     try:
-        if trainer.train(budget, until_solved=True, should_stop=should_stop).interrupted:
-            raise SweepCancelled(f"seed {seed} stopped at step {trainer.step}")
+        while trainer.step < budget:
+            report = trainer.train(min(STOP_CHUNK, budget - trainer.step), until_solved=True)
+            if report.stopped_early:
+                break
+            if should_stop is not None and trainer.step < budget and should_stop():
+                return None
     except TrainingDiverged:
         diverged = True
-    accuracy = float(trainer.evaluate().accuracy)
+    log = trainer.steps_log
+    steps, errors = log.steps[: log.n], log.error[: log.n]
+    recent = errors[steps >= trainer.step - ERROR_WINDOW]
     return {
-        "seed": int(seed),
         "solved_at_step": trainer.solved_at_step,
-        "accuracy": accuracy,
+        "accuracy": float(trainer.evaluate().accuracy),
+        "error": float(recent.mean()) if recent.size else float("nan"),
         "steps": int(trainer.step),
         "diverged": diverged,
         "seconds": time.perf_counter() - t0,
     }
 
 
-def sweep(
-    config: TrainConfig | dict,
-    seeds: Iterable[int],
-    budget: int,
-    *,
-    max_workers: int,
-    on_result: Callable[[dict], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+def run_group(
+    config_dict: dict, seeds: Sequence[int], budget: int, should_stop: Callable[[], bool] | None = None
 ) -> list[dict]:
-    """``train_seed`` for every seed, ``max_workers`` processes at a time (1: in this process, no pool).
+    """Train one configuration (``config_dict``: TrainConfig fields; its seed is replaced) from each of ``seeds``.
 
-    config: the configuration (its own seed is ignored); on_result(result) is called in the calling thread as each
-    seed finishes (in completion order), e.g. to move a progress bar. should_stop() is asked in the calling thread
-    every POLL_SECONDS while waiting (between steps when in this process): True ends the sweep with
-    SweepCancelled, workers terminated. Returns the results in the order of ``seeds``. Results do not depend on
-    max_workers (each seed is its own deterministic run).
+    The unit of work a worker runs. Uses the lock-step engine (many seeds in one batched pass, ``rnn_core.lockstep``)
+    when it handles the configuration, else one trainer per seed; the results are the same. should_stop() is asked
+    between chunks of work: when it says so, the group ends and returns the rows finished so far. Returns one dict
+    per finished run: "seed" and RESULT_COLUMNS ("seconds": a lock-step group's wall time shared among its runs).
     """
-    config_dict = config.to_dict() if isinstance(config, TrainConfig) else dict(config)
-    TrainConfig.from_dict(config_dict)  # fail here, not in a worker
-    seeds = [int(s) for s in seeds]
-    if not 1 <= len(seeds) <= MAX_SEEDS:
-        raise ValueError(f"need 1 to {MAX_SEEDS} seeds, got {len(seeds)}")
-    budget = _check_budget(budget)
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        raise ValueError(f"max_workers must be a whole number >= 1, got {max_workers!r}")
-    results: list[dict | None] = [None] * len(seeds)
-    if max_workers == 1:
-        check = _at_most_every(POLL_SECONDS, should_stop) if should_stop is not None else None
-        for i, seed in enumerate(seeds):
-            results[i] = train_seed(config_dict, seed, budget, should_stop=check)
-            if on_result is not None:
-                on_result(results[i])
-        return results
-    finished = threading.Event()  # set by the pool's result thread whenever a seed finishes
-    with _main_script_hidden():  # the worker processes start here
-        pool = multiprocessing.get_context(_start_method()).Pool(
-            min(max_workers, len(seeds)), initializer=_init_worker, initargs=(os.getpid(),)
+    from rnn_core import lockstep
+
+    budget = check_budget(budget)
+    configs = [TrainConfig.from_dict({**config_dict, "seed": int(s)}) for s in seeds]
+    if len(configs) > 1 and lockstep.handles(configs[0]):
+        results = lockstep.train_many(configs, budget, should_stop=should_stop)
+    else:
+        results = []
+        for config in configs:
+            result = None if should_stop is not None and should_stop() else run_alone(config, budget, should_stop)
+            if result is None:
+                break
+            results.append(result)
+    return [{"seed": int(c.seed), **r} for c, r in zip(configs, results) if r is not None]
+
+
+def summarise(rows: Sequence[Mapping], grid_fields: Sequence[str], budget: int) -> list[dict]:
+    """Per grid point (in order of first appearance): runs, solved, share solved, and the quartiles of steps to
+    solve with unsolved runs counted as not solved within the budget (a quartile past the solved runs is None)."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        key = tuple(row[f] for f in grid_fields)
+        groups.setdefault(key, []).append(row["solved_at_step"])
+    out = []
+    for key, solved in groups.items():
+        steps = np.array([math.inf if s is None or s != s else float(s) for s in solved])  # None/NaN: unsolved
+        n, n_solved = len(steps), int(np.isfinite(steps).sum())
+        quartiles = [_quantile(steps, q) for q in (0.25, 0.5, 0.75)]
+        out.append(
+            {
+                **dict(zip(grid_fields, key)),
+                "runs": n,
+                "solved": n_solved,
+                "share_solved": n_solved / n,
+                "q1": quartiles[0],
+                "median": quartiles[1],
+                "q3": quartiles[2],
+                "budget": budget,
+            }
         )
-    try:
-        pending = {
-            i: pool.apply_async(
-                train_seed, (config_dict, seed, budget), callback=_set(finished), error_callback=_set(finished)
-            )
-            for i, seed in enumerate(seeds)
-        }
-        while pending:
-            finished.wait(POLL_SECONDS)
-            finished.clear()
-            for i in [i for i, result in pending.items() if result.ready()]:
-                results[i] = pending.pop(i).get()  # a worker's exception is raised here
-                if on_result is not None:
-                    on_result(results[i])
-            if pending and should_stop is not None and should_stop():
-                raise SweepCancelled(f"sweep stopped with {len(pending)} of {len(seeds)} seeds unfinished")
-    finally:  # the workers end here, idle or not: stopped or failed sweeps drop their queued and running seeds
-        pool.terminate()
-        pool.join()
-    return results
+    return out
 
 
-def _set(event: threading.Event) -> Callable[[object], None]:
-    return lambda _: event.set()
-
-
-def _at_most_every(seconds: float, check: Callable[[], bool]) -> Callable[[], bool]:
-    """check(), asked at most once every `seconds` (False in between): the trainer asks after every step."""
-    due = time.monotonic()
-
-    def throttled() -> bool:
-        nonlocal due
-        if time.monotonic() < due:
-            return False
-        due = time.monotonic() + seconds
-        return check()
-
-    return throttled
-
-
-def _check_budget(budget: int) -> int:
-    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= MAX_BUDGET:
-        raise ValueError(f"budget must be a whole number of steps from 1 to {MAX_BUDGET}, got {budget!r}")
-    return budget
-
-
-@contextlib.contextmanager
-def _main_script_hidden():
-    """Start worker processes without making them re-run the parent's ``__main__`` script.
-
-    With "spawn" and "forkserver", multiprocessing executes the file of ``sys.modules["__main__"]`` in every new
-    worker (as ``__mp_main__``) before it runs the task. Inside Streamlit that module is the page script itself
-    (Streamlit installs it as ``__main__`` for each run), so every worker would run the whole dashboard, training
-    and all. While the workers start, ``__main__`` is a bare module without a file, which multiprocessing leaves
-    alone; the real one is put back afterwards (unless Streamlit has meanwhile installed a newer one).
-    """
-    original = sys.modules.get("__main__")
-    stub = types.ModuleType("__main__")  # no __file__ and no __spec__: nothing to re-run
-    sys.modules["__main__"] = stub
-    try:
-        yield
-    finally:
-        if sys.modules.get("__main__") is stub and original is not None:
-            sys.modules["__main__"] = original
-
-
-def _start_method() -> str:
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def _init_worker(parent: int) -> None:
-    """In each worker process: lower priority, one BLAS thread (tiny matrices; see rnn_core/threads.py), and a
-    watcher that ends the worker when ``parent`` (the process that started the sweep) is gone."""
-    threading.Thread(target=_exit_without, args=(parent,), name="sweep-parent-watch", daemon=True).start()
-    try:
-        os.nice(5)
-    except (AttributeError, OSError):  # not available on this platform
-        pass
-    from rnn_core.threads import limit_blas_threads
-
-    limit_blas_threads(1)
-
-
-def _exit_without(parent: int) -> None:
-    """End this worker once ``parent`` has exited: a killed server cannot terminate its workers itself. With the
-    "forkserver" start method the worker is the fork server's child, and the fork server exits with the server, so
-    the worker's parent changes; with "spawn" the parent is the server itself."""
-    first = os.getppid()
-    while os.getppid() == first and _alive(parent):
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+def _quantile(steps: np.ndarray, q: float) -> float | None:
+    """The q-quantile of steps (inf = unsolved), linear between neighbours as numpy's default; None when it
+    depends on an unsolved run."""
+    ordered = np.sort(steps)
+    if not ordered.size:
+        return None
+    pos = q * (ordered.size - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    if not math.isfinite(ordered[hi]):
+        return None
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))

@@ -32,6 +32,7 @@ from carrylab.charts import (
     hidden_heatmap_figure,
     length_generalisation_figure,
     pair_grid_figure,
+    phase_diagram_figure,
     probe_accuracy_figure,
     seed_sweep_figure,
     smooth_ema,
@@ -63,6 +64,20 @@ def _annotation_texts(fig: go.Figure) -> list[str]:
     return [a.text for a in fig.layout.annotations if a.text]
 
 
+# A 3 x 2 grid (eta down, n_hidden across): runs, solved and quartiles per point; (3.0, 8) had no runs.
+PHASE_STATS = {
+    "runs": np.array([[4, 4], [4, 4], [4, np.nan]]),
+    "solved": np.array([[1, 4], [3, 2], [0, np.nan]]),
+    "median": np.array([[np.nan, 600.0], [900.0, 1500.0], [np.nan, np.nan]]),
+    "q1": np.array([[1200.0, 500.0], [700.0, 800.0], [np.nan, np.nan]]),
+    "q3": np.array([[np.nan, 700.0], [np.nan, np.nan], [np.nan, np.nan]]),
+}
+
+
+def _phase_diagram(metric: str) -> go.Figure:
+    return phase_diagram_figure("n_hidden", [4, 8], "eta", [0.1, 1.0, 3.0], PHASE_STATS, metric=metric, budget=2000)
+
+
 def _example_figures() -> dict[str, go.Figure]:
     """One small figure per builder, keyed by builder name."""
     rng = _rng()
@@ -91,6 +106,7 @@ def _example_figures() -> dict[str, go.Figure]:
         "state_space_figure": state_space_figure(rng.standard_normal((20, 2)), rng.integers(0, 2, 20)),
         "automaton_figure": automaton_figure(2, REFERENCE_ADDER, state_labels=["carry 0", "carry 1"]),
         "seed_sweep_figure": seed_sweep_figure(np.arange(3), np.array([100.0, np.nan, 250.0])),
+        "phase_diagram_figure": _phase_diagram("share"),
     }
 
 
@@ -844,3 +860,19 @@ def test_length_chart_lifts_its_accuracy_zero_off_the_width_axis():
     screen): the y axis's 0 sits >= 4 % of the plot's height above the x axis."""
     low, high = length_generalisation_figure([1, 8, 64], [1.0, 1.0, 0.5], None, train_width=8).layout.yaxis.range
     assert -low / (high - low) >= 0.04 and high >= 100
+
+
+def test_phase_diagram_cells_show_each_points_share_and_median_and_leave_missing_points_blank():
+    heat, cells = _phase_diagram("share").data
+    z = np.array(heat.z, dtype=float)
+    assert z.shape == (3, 2) and heat.zmin == 0 and heat.zmax == 1
+    assert z[0, 0] == 0.25 and z[0, 1] == 1.0 and z[1, 0] == 0.75 and z[1, 1] == 0.5 and z[2, 0] == 0.0
+    assert np.isnan(z[2, 1])  # no runs there
+    assert list(heat.text[0]) == ["25 %", "100 %"] and heat.text[2][1] == ""
+    # the hover of (n_hidden 4, eta 1): 3 of 4 solved, median 900, quartiles 700 - beyond the budget
+    i = [(x, y) for x, y in zip(cells.x, cells.y)].index(("4", "1"))
+    assert list(cells.customdata[i]) == ["3", "4", "75 %", "900", "700 – > 2,000"]
+    median = _phase_diagram("median").data[0]
+    mz = np.array(median.z, dtype=float)
+    assert median.zmax == 2000 and mz[0, 1] == 600 and mz[1, 1] == 1500 and np.isnan(mz[0, 0])
+    assert median.text[0][0] == "> 2,000"  # 1 of 4 solved: the median falls on unsolved runs

@@ -181,7 +181,7 @@ def test_bad_flag_error_names_the_flag_and_the_range(capsys):
 
 
 def test_diverging_training_prints_its_message_and_exits_1(monkeypatch, capsys):
-    def diverge(self, n_steps, *, until_solved=False):
+    def diverge(self, n_steps, *, until_solved=False, should_stop=None):
         raise TrainingDiverged("training diverged at step 7 (learning rate 50): lower it", 7)
 
     monkeypatch.setattr(Trainer, "train", diverge)

@@ -19,6 +19,7 @@ from carrylab.charts.hidden import (
     state_space_figure,
 )
 from carrylab.charts.style import CORRECT_COLOUR, EMPTY_MESSAGE, PRESENTATION_FONT_SIZE, WRONG_COLOUR, enlarged
+from carrylab.charts.sweep import phase_diagram_figure
 from carrylab.charts.training import (
     downsample,
     error_figure,
@@ -50,6 +51,7 @@ __all__ = [
     "hidden_heatmap_figure",
     "length_generalisation_figure",
     "pair_grid_figure",
+    "phase_diagram_figure",
     "probe_accuracy_figure",
     "seed_sweep_figure",
     "smooth_ema",

@@ -53,4 +53,8 @@ CAPTIONS: dict[str, str] = {
         "The state machine read off the hidden states; a solved net matches the 2-state adder (carry 0 / carry 1)."
     ),
     "seed_sweep_figure": "Steps to solve for each random seed; ✕ marks seeds that never solved within the budget.",
+    "phase_diagram_figure": (
+        "Per grid point: the share of seeds that got every pair right within the budget, and the median steps "
+        "they needed (blank where more than half never solved). Click a cell to pick that point."
+    ),
 }

@@ -1,21 +1,14 @@
 """View "Reliability over seeds": train the current configuration from K seeds and see how many solve it.
 
 Why: a single run that learns (or does not) may be luck. K independent runs of the same settings, each with its
-own random initial weights and example order, show how reliable a configuration is. The runs happen in parallel
-worker processes (``rnn_core.sweep``) only when the button is pressed; the results stay in
-``st.session_state[RESULTS_KEY]`` until the next sweep, with the configuration they belong to.
-
-A sweep lives only as long as the script run that started it: every POLL_SECONDS it redraws its progress bar (a
-Streamlit call, which raises in a run that Streamlit has stopped: the tab closed, or the page reran) and asks
-``stop`` (a newer run of the session is waiting, e.g. after Reset). Either way ``sweep`` drops the queued seeds and
-terminates its workers before the run ends.
+own random initial weights and example order, show how reliable a configuration is. The runs happen on the
+server's Dask workers (``carrylab.sweeps``, the engine of the Sweep view) only when the button is pressed, and end
+with the script run that started them (Cancel, any other click, the tab closing); the results, including those
+finished before a cancel, stay in ``st.session_state[RESULTS_KEY]`` with the configuration they belong to.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,14 +16,16 @@ import streamlit as st
 
 from carrylab.charts import CAPTIONS, seed_sweep_figure
 from carrylab.formatting import percent
+from carrylab.sweeps import run_jobs, workers
 from carrylab.views.carry import explain, show_chart
-from rnn_core.sweep import MAX_BUDGET, SweepCancelled, sweep
+from rnn_core.engine import make_jobs
 from rnn_core.train import TrainConfig, Trainer
 
 if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements
     import pandas as pd
 
 RESULTS_KEY = "seed_sweep"  # {"config": dict without the seed, "seeds": [...], "budget": int, "results": [...]}
+MAX_BUDGET = 20_000  # steps per seed from this tab
 BUDGETS = (500, 1000, 2000, 5000, 10_000, MAX_BUDGET)
 MAX_K = 16
 _SEED_LIMIT = TrainConfig.BOUNDS["seed"][1]
@@ -46,8 +41,7 @@ def sweep_seeds(first: int, k: int) -> list[int]:
     return [(first + i) % (_SEED_LIMIT + 1) for i in range(k)]
 
 
-def render(trainer: Trainer, stop: Callable[[], bool] | None = None) -> None:
-    """The sweep's settings, its button and the last results. stop(): True ends a running sweep (see above)."""
+def render(trainer: Trainer) -> None:
     st.subheader("Reliability over seeds")
     config = trainer.config
     left, right = st.columns(2)
@@ -60,40 +54,17 @@ def render(trainer: Trainer, stop: Callable[[], bool] | None = None) -> None:
         help="Each run stops when every pair is right, or after this many steps.",
     )
     seeds = sweep_seeds(config.seed, k)
-    workers = min(k, os.cpu_count() or 1)
     st.caption(
-        f"Seeds {seeds[0]}–{seeds[-1]} of the current settings, {workers} at a time in separate processes. "
-        f"Nothing runs until you press the button."
+        f"Seeds {seeds[0]}–{seeds[-1]} of the current settings, on the server's {workers()} worker process(es) "
+        "shared by every open tab. Nothing runs until you press the button; any other click stops the sweep."
     )
     if st.button("Run seed sweep", key="seed_sweep_run", type="primary"):
-        bar = st.progress(0.0, text=f"0 of {k} seeds done")
-        done: list[dict] = []
-        started = time.monotonic()
-
-        def should_stop() -> bool:
-            seconds = time.monotonic() - started
-            bar.progress(len(done) / k, text=f"{len(done)} of {k} seeds done ({seconds:.0f} s)")  # raises if stopped
-            return stop is not None and stop()
-
-        try:
-            results = sweep(
-                config, seeds, int(budget), max_workers=workers, on_result=done.append, should_stop=should_stop
-            )
-        except SweepCancelled:
-            return  # a newer run of this page is waiting to draw it
-        bar.empty()
-        st.session_state[RESULTS_KEY] = {
-            "config": _config_key(config),
-            "seeds": seeds,
-            "budget": int(budget),
-            "results": results,
-        }
+        _run(config, seeds, int(budget))
 
     _results(config)
     explain(
         "Each dot is one complete training run of the current settings from a different random seed (initial "
-        "weights and the order of examples), stopped at the first evaluation that finds every pair right (the step "
-        "the Training tab calls 'Solved at' for that seed). Runs that never got there "
+        "weights and the order of examples), stopped as soon as every pair is right. Runs that never got there "
         "within the budget are drawn as ✕ on the dotted line.\n\n"
         "**What to look for**: a reliable configuration solves with every seed, at similar step counts. A wide "
         "spread, or a few ✕, means learning the carry depends on luck: try a different learning rate, more "
@@ -101,10 +72,25 @@ def render(trainer: Trainer, stop: Callable[[], bool] | None = None) -> None:
     )
 
 
+def _run(config: TrainConfig, seeds: list[int], budget: int) -> None:
+    """Train the seeds on the server's engine; results land in the session state as they finish."""
+    stored = {"config": _config_key(config), "seeds": [], "budget": budget, "results": [], "planned": len(seeds)}
+    st.session_state[RESULTS_KEY] = stored
+    by_seed: dict[int, dict] = {}
+
+    def on_rows(job, rows: list[dict]) -> None:
+        by_seed.update((r["seed"], r) for r in rows)
+        finished = [s for s in seeds if s in by_seed]  # in the order of the seeds
+        stored["seeds"], stored["results"] = finished, [by_seed[s] for s in finished]
+
+    jobs = make_jobs([((), config.to_dict(), seeds)], workers())
+    run_jobs(jobs, budget, on_rows, cancel_key="seed_sweep_cancel", what="seeds")
+
+
 def _results(config: TrainConfig) -> None:
     """The last sweep's chart and table (nothing before the first sweep)."""
     stored = st.session_state.get(RESULTS_KEY)
-    if not stored:
+    if not stored or not stored["results"]:
         return
     if stored["config"] != _config_key(config):
         st.warning("These results are for different settings than the current ones: run the sweep again.")
@@ -114,6 +100,9 @@ def _results(config: TrainConfig) -> None:
     summary = f"**{n_solved} of {len(results)}** seeds solved the task within {stored['budget']:,} steps"
     if n_solved:
         summary += f" (median {np.nanmedian(solved):,.0f} steps)"
+    planned = stored.get("planned", len(results))
+    if len(results) < planned:
+        summary += f"; the sweep was stopped after {len(results)} of {planned} seeds"
     st.markdown(summary + ".")
     fig = seed_sweep_figure(np.array(stored["seeds"]), solved, budget=stored["budget"])
     show_chart(fig, "seed_sweep_chart", CAPTIONS["seed_sweep_figure"])
