@@ -628,13 +628,13 @@ def test_a_fresh_accuracy_of_100_percent_says_when_it_will_be_recorded(dashboard
 
 def test_the_seeds_tab_and_the_headline_agree_on_the_solved_step(dashboard_app):
     """Issue 13.15: the seed sweep (Stop when solved) said 599 where the headline said 600 for seed 0 of the post."""
-    from rnn_core.sweep import train_seed
+    from rnn_core.sweep import run_group  # what the Seeds tab's workers run
 
     dashboard_app.query_params.update({"steps_per_click": "1000"})
     at = run(run(dashboard_app).button(key="train").click())
     assert metric(at, "Solved at") == "step 600"
     config = session_of(at).trainer.config
-    assert train_seed(config.to_dict(), 0, 1000)["solved_at_step"] == 600
+    assert run_group(config.to_dict(), [0], 1000)[0]["solved_at_step"] == 600
 
 
 def test_a_fresh_accuracy_below_100_percent_is_not_logged(at):

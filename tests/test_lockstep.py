@@ -27,8 +27,8 @@ def test_seeds_0_to_15_of_the_posts_configuration_match_training_each_alone():
     got = together(configs, 5000)
     want = [alone(c, 5000) for c in configs]
     assert got == want
-    assert all(w[0] is not None for w in want)  # every seed solves: the steps differ (599, 731, ...), checked exactly
-    assert len({w[0] for w in want}) > 8
+    assert all(w[0] is not None for w in want)  # every seed solves, at scheduled evaluations that differ by seed
+    assert len({w[0] for w in want}) >= 3
 
 
 @pytest.mark.parametrize(
