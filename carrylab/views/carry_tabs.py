@@ -32,5 +32,5 @@ VIEWS = [
     ("Gradients & weights", (lambda s: dynamics.render(s.trainer, analysis(s)),)),
     ("Learned machine", (lambda s: machine.render(s.trainer, analysis(s)),)),
     ("Filmstrip", (lambda s: filmstrip.render(s.trainer, probe=probe(s)),)),
-    ("Seeds", (lambda s: seeds.render(s.trainer, stop=s.superseded),)),
+    ("Seeds", (lambda s: seeds.render(s.trainer),)),
 ]
