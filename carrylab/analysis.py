@@ -248,26 +248,58 @@ class LengthCurve:
 
 @dataclass(frozen=True, eq=False)
 class ProbeTrace:
-    """One example run through a model. hidden: (T, H) state after reading bit t; tracks: name -> (T,) in 0..1."""
+    """One example run through a model, step by step through the cell interface.
+
+    Per-step arrays are (T,), least significant bit first: a_bits, b_bits, carry_in (the carry into bit t),
+    carry_out, target (0/1), prob (P(y=1)), pred (0/1). states: part name -> (T, H), the state after reading bit t
+    (``h``, and the LSTM's cell state ``c``); gates: gate name -> (T, H) in 0..1 at step t (none for an Elman cell).
+    """
 
     a: int
     b: int
     op: str
     answer: int
     net_answer: int
-    hidden: np.ndarray
-    tracks: dict
+    a_bits: np.ndarray
+    b_bits: np.ndarray
+    carry_in: np.ndarray
+    carry_out: np.ndarray
+    target: np.ndarray
+    prob: np.ndarray
+    pred: np.ndarray
+    states: dict
+    gates: dict
     longest_chain: int
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """h: (T, H), the part the read-out sees."""
+        return self.states["h"]
+
+    @property
+    def tracks(self) -> dict:
+        """The bit tracks drawn above a heatmap: name -> (T,) in 0..1."""
+        return {
+            "a": self.a_bits,
+            "b": self.b_bits,
+            "carry out": self.carry_out,
+            "target": self.target,
+            "P(y=1)": self.prob,
+            "prediction": self.pred,
+        }
 
     @property
     def correct(self) -> bool:
         return self.answer == self.net_answer
 
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.op]
+
     def line(self) -> str:
         """``13 + 33 = 46; the net says 46 (right)``."""
         verdict = "right" if self.correct else "wrong"
-        sym = SYMBOLS[self.op]
-        return f"{self.a} {sym} {self.b} = {self.answer}; the net says {self.net_answer} ({verdict})"
+        return f"{self.a} {self.symbol} {self.b} = {self.answer}; the net says {self.net_answer} ({verdict})"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -558,7 +590,8 @@ def length_curve(trainer: Trainer, widths=LENGTH_WIDTHS, *, n_random: int = 1000
 
 
 def probe_trace(model: RecurrentModel, task: Task, a: int, b: int, op: str | int | None = None) -> ProbeTrace:
-    """Run one example a `op` b through ``model`` (any model of the task's shape, e.g. a snapshot's).
+    """Run one example a `op` b through ``model`` (any model of the task's shape, e.g. a snapshot's), in float64
+    by the plain step interface (input_projection, recur, gates, combine), so it never touches the trainer's buffers.
 
     op: operator name or index into OPERATORS (only needed for the mixed task; default: the task's operator).
     Raises ValueError if the operands do not fit the task (tasks.Task.encode checks them).
@@ -571,25 +604,36 @@ def probe_trace(model: RecurrentModel, task: Task, a: int, b: int, op: str | int
     one = task.encode(
         np.array([int(a)], dtype=np.uint64), np.array([int(b)], dtype=np.uint64), OPERATORS.index(op_name)
     )
-    h = hidden_states(model, one.x)  # (1, T+1, H)
-    prob = sigmoid(model.with_dtype(np.float64).readout(h[0, 1:])[:, 0])  # (T,)
+    model = model.with_dtype(np.float64)
+    proj = model.input_projection(one.x.astype(np.float64))  # (1, T, G)
+    state = model.zero_state(1)
+    states: dict[str, list] = {name: [] for name in model.state_names}
+    gates: dict[str, list] = {name: [] for name in model.gate_names}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(task.n_bits):
+            rec = model.recur(state)
+            for name, value in model.gates(proj[:, t], rec).items():
+                gates[name].append(value[0])
+            state = model.combine(proj[:, t], rec, state)
+            for name in model.state_names:
+                states[name].append(state[name][0])
+        prob = np.clip(sigmoid(model.readout(np.array(states["h"]))[:, 0]), 0.0, 1.0)  # (T,)
     pred = (prob >= 0.5).astype(np.float64)
-    tracks = {
-        "a": one.x[0, :, 0].astype(np.float64),
-        "b": one.x[0, :, 1].astype(np.float64),
-        "carry out": one.carry_out[0].astype(np.float64),
-        "target": one.target[0, :, 0].astype(np.float64),
-        "P(y=1)": np.clip(prob, 0.0, 1.0),
-        "prediction": pred,
-    }
     return ProbeTrace(
         a=int(a),
         b=int(b),
         op=op_name,
         answer=int(one.result[0]),
         net_answer=int(from_bits(pred[None, :].astype(np.uint8))[0]),
-        hidden=h[0, 1:],
-        tracks=tracks,
+        a_bits=one.x[0, :, 0].astype(np.float64),
+        b_bits=one.x[0, :, 1].astype(np.float64),
+        carry_in=one.carry_in[0].astype(np.float64),
+        carry_out=one.carry_out[0].astype(np.float64),
+        target=one.target[0, :, 0].astype(np.float64),
+        prob=prob,
+        pred=pred,
+        states={name: np.array(v) for name, v in states.items()},
+        gates={name: np.array(v) for name, v in gates.items()},
         longest_chain=int(diag.longest_carry_chain(one.carry_out)[0]),
     )
 

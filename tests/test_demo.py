@@ -33,9 +33,9 @@ from carrylab.settings import (
     to_query_params,
     with_preset_base,
 )
-from carrylab.views import carry_tabs
 from carrylab.views.files import eval_history_frame, history_file_name, step_history_frame
 from carrylab.views.presets import VIEW_TABS
+from carrylab.views.registry import VIEWS
 from rnn_core.checkpoint import checkpoint_bytes, load_checkpoint
 from rnn_core.history import StepLog
 from rnn_core.metrics import evaluate
@@ -121,7 +121,7 @@ def test_long_numbers_opens_the_longer_numbers_tab(dashboard_app):
 
 
 def test_view_hints_name_real_tabs():
-    labels = {"Training", *(label for label, _ in carry_tabs.VIEWS)}
+    labels = {label for label, _ in VIEWS}
     assert {p.view for p in PRESETS.values()} <= VIEW_TABS.keys()
     assert set(VIEW_TABS.values()) <= labels
 

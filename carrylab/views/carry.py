@@ -4,41 +4,19 @@ Why: adding least-significant bit first needs exactly one bit of memory, the car
 that track it (per-unit correlation), says how well a linear probe reads it from the whole state (against what the
 current input bits alone would give), and shows one example's hidden state with those units outlined, right
 below the true carry, so the audience can see a unit switch on when a carry is produced and off when it is used.
-
-Also home of the two small helpers every carry view uses (``show_chart``, ``explain``), so that all charts get
-the same Plotly config, width and caption style.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from carrylab.analysis import CarryAnalysis, probe_trace, resolve_probe
-from carrylab.charts import CAPTIONS, carry_correlation_figure, enlarged, hidden_heatmap_figure, probe_accuracy_figure
+from carrylab.charts import CAPTIONS, carry_correlation_figure, hidden_heatmap_figure, probe_accuracy_figure
 from carrylab.formatting import percent
+from carrylab.views.common import explain, show_chart
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
-
-PRESENTATION_CHART_HEIGHT = 400  # at most, in presentation mode: a section with its charts fits a 720-pixel screen
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-
-
-def show_chart(fig: go.Figure, key: str, caption: str | None = None, *, large: bool = False) -> None:
-    """Draw a figure full width under a unique key, with its one-line caption below; large: presentation mode's
-    larger text (`charts.enlarged`)."""
-    if large:
-        fig = enlarged(fig, height=min(fig.layout.height or PRESENTATION_CHART_HEIGHT, PRESENTATION_CHART_HEIGHT))
-    st.plotly_chart(fig, key=key, width="stretch", config=PLOTLY_CONFIG, theme=None)
-    if caption:
-        st.caption(caption)
-
-
-def explain(markdown: str) -> None:
-    """The short "What am I looking at?" expander under a section."""
-    with st.expander("What am I looking at?"):
-        st.markdown(markdown)
 
 
 def sample_note(analysis: CarryAnalysis) -> str:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, gradient_flow_heatmap, spectral_radius_figure, weights_figure
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.train import Trainer
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from carrylab.analysis import probe_trace, resolve_probe, snapshot_model
 from carrylab.charts import CAPTIONS, hidden_heatmap_figure
 from carrylab.formatting import percent
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.metrics import evaluate
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer

@@ -19,18 +19,19 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab.session import Session
-from carrylab.views import carry, carry_tabs, length, machine
+from carrylab.views import carry, length, machine
 from carrylab.views import probe as probe_view
 from carrylab.views import training as training_view
+from carrylab.views.common import carry_analysis, probe_operands
 
 
 def _carry(session: Session) -> None:
-    analysis = carry_tabs.analysis(session)
-    carry.render(session.trainer, analysis, probe=carry_tabs.probe(session), presentation=True)
+    analysis = carry_analysis(session)
+    carry.render(session.trainer, analysis, probe=probe_operands(session), presentation=True)
 
 
 def _machine(session: Session) -> None:
-    machine.render(session.trainer, carry_tabs.analysis(session), presentation=True)
+    machine.render(session.trainer, carry_analysis(session), presentation=True)
 
 
 def _length(session: Session) -> None:

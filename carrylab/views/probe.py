@@ -17,13 +17,14 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab import charts
+from carrylab.analysis import ProbeTrace
 from carrylab.components.live_chart import live_chart
-from carrylab.session import ProbeResult, Session
+from carrylab.session import Session
 from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
-from carrylab.views.carry import explain
+from carrylab.views.common import PLOTLY_CONFIG, explain
 from carrylab.views.controls import read_widgets, setting_widget
-from carrylab.views.training import PLOTLY_CONFIG, presenting
+from carrylab.views.training import presenting
 
 TABLE_EXPLANATION = (
     "**What is drawn**: the net adding one example, one row per time step. The numbers are fed in least "
@@ -53,13 +54,13 @@ HEATMAP_EXPLANATION = (
 PRESENTATION_HEATMAP_MAX = 580
 
 
-def result_line(result: ProbeResult, n_bits: int) -> str:
+def result_line(result: ProbeTrace, n_bits: int) -> str:
     """Markdown: '13 + 33 = 46 ✓', or the wrong answer with ✗ and the right one."""
     lhs = f"{result.a} {result.symbol} {result.b}"
     modulo = f" (mod 2^{n_bits})" if result.op == "sub" else ""
     if result.correct:
-        return f"### `{lhs} = {result.predicted_value}` :green[✓]{modulo}"
-    return f"### `{lhs} = {result.predicted_value}` :red[✗] — the right answer is `{result.true_value}`{modulo}"
+        return f"### `{lhs} = {result.net_answer}` :green[✓]{modulo}"
+    return f"### `{lhs} = {result.net_answer}` :red[✗] — the right answer is `{result.answer}`{modulo}"
 
 
 def _operands(session: Session) -> tuple[int, int, str] | None:
@@ -78,18 +79,11 @@ def _operands(session: Session) -> tuple[int, int, str] | None:
     return None if errors else (values[0], values[1], op)
 
 
-def _heatmap(session: Session, result: ProbeResult, order, **size):
+def _heatmap(session: Session, result: ProbeTrace, order, **size):
     """size: height and font_size for hidden_heatmap_figure (presentation mode)."""
     return charts.hidden_heatmap_figure(
         result.hidden,
-        tracks={
-            "a": result.a_bits,
-            "b": result.b_bits,
-            "carry out": result.carry_out,
-            "target": result.target,
-            "P(y=1)": result.prob,
-            "prediction": result.pred,
-        },
+        tracks=result.tracks,
         activation=session.trainer.model.activation,
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
