@@ -146,9 +146,11 @@ class CarryAnalysis:
     # -- hidden states (a fixed sample of S examples, all T steps) --------------------------------------------
     has_carry: bool  # False for the carry-free operators (xor/and/or): the carry is always 0
     n_state_examples: int  # S
-    carry_corr: np.ndarray  # (H,) Pearson r of each unit with carry_out
-    best_units: np.ndarray  # (<= 3,) units by |r|, largest first
-    probe_accuracy: float  # linear probe of the carry from h (on the sample); nan without a carry
+    carry_corr: np.ndarray  # (H,) Pearson r of each unit of h with carry_out
+    best_units: np.ndarray  # (<= 3,) units of h by |r|, largest first
+    probe_accuracy: float  # linear probe of the carry from the whole state (every part; on the sample); nan without
+    part_corr: dict  # state part ("h", the LSTM's "c") -> (H,) Pearson r of each of its units with carry_out
+    part_probe: dict  # state part -> linear probe accuracy from that part alone (nan without a carry)
     carry_baseline: float  # best carry accuracy from the current input bits alone (what the probe must beat)
     pca_points: np.ndarray  # (S T, 2) example-major
     pca_carry: np.ndarray  # (S T,) 0/1 carry_out of each point
@@ -164,6 +166,24 @@ class CarryAnalysis:
     spectral_radius: float
     seconds: float = 0.0  # time analyse() took
     timings: dict = field(default_factory=dict)  # seconds per part, for the benchmark
+
+    @property
+    def state_parts(self) -> tuple[str, ...]:
+        return tuple(self.part_corr)
+
+    @property
+    def best_carry(self) -> tuple[str, int, float]:
+        """(part, unit, r): the unit of any state part most correlated with the carry (the LSTM's may be in c)."""
+        part, unit = max(
+            ((p, int(np.nanargmax(np.abs(np.nan_to_num(c, nan=-1.0))))) for p, c in self.part_corr.items()),
+            key=lambda pu: abs(np.nan_to_num(self.part_corr[pu[0]][pu[1]])),
+        )
+        return part, unit, float(self.part_corr[part][unit])
+
+    @property
+    def unit_strength(self) -> np.ndarray:
+        """(H,) each unit's largest |r| with the carry over the state parts (a unit indexes h and c alike)."""
+        return np.max(np.abs(np.nan_to_num(np.vstack(list(self.part_corr.values())))), axis=0)
 
     @property
     def carry_units(self) -> list[int]:
@@ -270,6 +290,7 @@ class ProbeTrace:
     states: dict
     gates: dict
     longest_chain: int
+    inputs: np.ndarray  # (T, n_in) the inputs of each step: a, b, then the mixed task's operator channels
 
     @property
     def hidden(self) -> np.ndarray:
@@ -339,11 +360,16 @@ def example_set(task: Task) -> tuple[Batch, PrefixTrie | None]:
     return batch, PrefixTrie.build(batch.x, batch.target)
 
 
-def hidden_states(model: RecurrentModel, x: np.ndarray) -> np.ndarray:
-    """x: (S, T, n_in) -> h: (S, T+1, H) float64 with h[:, 0] = 0, like model.forward's h.
+def sample_states(model: RecurrentModel, x: np.ndarray) -> dict[str, np.ndarray]:
+    """x: (S, T, n_in) -> every state part ("h", the LSTM's "c"): (S, T+1, H) float64 with [:, 0] = 0.
 
     The model's plain path in float64, so the analysis never touches the trainer's work buffers."""
-    return model.with_dtype(np.float64).reference_forward(x)[1]["h"]
+    return model.with_dtype(np.float64).reference_forward(x)[1]
+
+
+def hidden_states(model: RecurrentModel, x: np.ndarray) -> np.ndarray:
+    """x: (S, T, n_in) -> h: (S, T+1, H) float64 with h[:, 0] = 0, like model.forward's h."""
+    return sample_states(model, x)["h"]
 
 
 def _output_logits(model: RecurrentModel, batch: Batch, trie: PrefixTrie | None) -> np.ndarray:
@@ -497,11 +523,19 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
     idx = state_sample(task)
     x_sample = batch.x[idx]
     carry_sample = batch.carry_out[idx]  # (S, T)
-    h = hidden_states(model, x_sample)  # (S, T+1, H)
+    parts = sample_states(model, x_sample)  # part -> (S, T+1, H)
+    h = np.concatenate(list(parts.values()), axis=2) if len(parts) > 1 else parts["h"]  # the whole state
     t0 = tick("state_forward", t0)
     has_carry = bool(carry_sample.any())
     summary = diag.carry_summary(h[:, 1:], carry_sample)
-    corr = summary.corr
+    part_corr = {name: summary.corr[i * H : (i + 1) * H] for i, name in enumerate(parts)}
+    part_probe = {"h": float(summary.probe.accuracy) if has_carry else float("nan")}
+    if len(parts) > 1:
+        part_probe = {
+            name: float(diag.fit_linear_probe(value[:, 1:], carry_sample).accuracy) if has_carry else float("nan")
+            for name, value in parts.items()
+        }
+    corr = part_corr["h"]
     best = diag.best_carry_units(corr, min(3, H))
     t0 = tick("carry_summary", t0)
 
@@ -510,7 +544,7 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
     if task.op in REFERENCE_MACHINES:
         ref_name, make_ref = REFERENCE_MACHINES[task.op]
         reference = make_ref()
-        logits = model.with_dtype(np.float64).readout(h[:, 1:])[:, :, 0]
+        logits = model.with_dtype(np.float64).readout(parts["h"][:, 1:])[:, :, 0]
         sample_pred = (logits >= 0.0).astype(np.uint8)  # (S, T) the net's own answers
         automaton = diag.extract_automaton(
             h,
@@ -523,7 +557,7 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
             n_init=AUTOMATON_N_INIT,
         )
         equivalent = diag.equivalent(automaton, reference)
-        cluster = diag.assign_to_centres(h[:, 1:].reshape(-1, H), automaton.centres)  # (S T,)
+        cluster = diag.assign_to_centres(h[:, 1:].reshape(-1, h.shape[2]), automaton.centres)  # (S T,)
         state = automaton.cluster_state[cluster]  # (S T,) machine state, -1 if unreachable
         hit = state >= 0
         n = automaton.n_states
@@ -557,6 +591,8 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
         carry_corr=corr,
         best_units=best,
         probe_accuracy=float(summary.probe.accuracy) if has_carry else float("nan"),
+        part_corr=part_corr,
+        part_probe=part_probe,
         carry_baseline=carry_baseline(x_sample[:, :, :2], carry_sample) if has_carry else float("nan"),
         pca_points=summary.pca.points,
         pca_carry=carry_sample.reshape(-1).astype(np.int64),
@@ -635,6 +671,7 @@ def probe_trace(model: RecurrentModel, task: Task, a: int, b: int, op: str | int
         states={name: np.array(v) for name, v in states.items()},
         gates={name: np.array(v) for name, v in gates.items()},
         longest_chain=int(diag.longest_carry_chain(one.carry_out)[0]),
+        inputs=one.x[0].astype(np.float64),
     )
 
 

@@ -36,13 +36,13 @@ from carrylab.analysis import ProbeTrace, probe_trace
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
-    PAGE_CELL,
     PRESETS,
     RESET_SETTINGS,
     SETTINGS,
     changed_settings,
     config_from_settings,
     fit_operand,
+    fit_variant,
     in_page_words,
     matching_preset,
     operand_range_text,
@@ -232,6 +232,8 @@ class Session:
             if merged[name] != self.settings[name]:  # typed: the operand wanted from now on
                 self.wanted_operands[name] = str(merged[name]).strip()
         notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
+        variant_fitted = bool(changed_settings(self.settings, merged, ("cell",))) and fit_variant(merged)[1] is not None
+        merged = fit_variant(merged)[0] if variant_fitted else merged  # a gated cell: the plain variant
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         if reset:
             try:
@@ -243,6 +245,8 @@ class Session:
                 reset = []
         if reset:
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+            if variant_fitted:  # its widget is drawn already: put back by a rerun, like a refused value
+                self.refused.add("variant")
             refitted = "".join(self._operand_note(name, merged) for name in adjusted)
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
@@ -334,16 +338,6 @@ class Session:
         except (CheckpointError, ValueError, OSError, MemoryError) as exc:
             reason = str(exc).strip().rstrip(".") or type(exc).__name__
             self.notices = [Notice("error", f"Could not load {shown}: {reason}. The model was not changed.")]
-            return False
-        if trainer.config.cell != PAGE_CELL:
-            self.notices = [
-                Notice(
-                    "error",
-                    f"Could not load {shown}: it holds a {trainer.config.cell.upper()} network, and this page shows "
-                    f"{PAGE_CELL} networks so far (python -m rnn_core eval FILE evaluates it). The model was not "
-                    "changed.",
-                )
-            ]
             return False
         merged = {**self.settings, **settings_from_config(trainer.config)}
         merged["preset"] = matching_preset(merged, merged["preset"])

@@ -24,7 +24,7 @@ from carrylab.settings import (
     CONFIG_SETTINGS,
     CUSTOM_PRESET,
     DEFAULTS,
-    PRESETS,  # the presets the page offers (those of the Elman cell)
+    PRESETS,
     config_from_settings,
     matching_preset,
     parse_query_params,
@@ -514,12 +514,12 @@ def test_every_training_view_explains_itself(dashboard_app):
     assert all("What to look for" in t for t in texts)
 
 
-def test_the_page_offers_every_elman_preset_and_no_other():
-    """The page has no setting for the cell yet: it offers the presets it can express, which are all of the
-    Elman cell's (a GRU/LSTM preset would silently become an Elman run)."""
+def test_the_page_offers_every_preset_of_every_cell():
+    """The cell is a setting: every declared preset, the GRU's and the LSTM's included, round-trips through the
+    page's settings to its own configuration (a gated preset does not silently become an Elman run)."""
     from rnn_core.presets import PRESETS as ALL_PRESETS
 
-    assert set(PRESETS) == {k for k, p in ALL_PRESETS.items() if p.config.cell == "elman"}
-    assert {"seed_post", "trask", "fast"} <= set(PRESETS) and not {"gru", "lstm"} & set(PRESETS)
+    assert set(PRESETS) == set(ALL_PRESETS) and {"gru", "lstm"} <= set(PRESETS)
     for key in PRESETS:
         assert config_from_settings(preset_settings(key)) == PRESETS[key].make_config()
+    assert config_from_settings(preset_settings("lstm")).cell == "lstm"

@@ -70,7 +70,8 @@ def render(trainer: Trainer, probe=None) -> None:
         trace.hidden,
         tracks=trace.tracks,
         activation=model.activation,
-        title=f"Step {snap_step:,}: hidden state while computing {a} {SYMBOLS[op]} {b}",
+        cell_state=trace.states.get("c"),
+        title=f"Step {snap_step:,}: state while computing {a} {SYMBOLS[op]} {b}",
     )
     show_chart(fig, "filmstrip_chart", CAPTIONS["hidden_heatmap_figure"])
     explain(

@@ -15,6 +15,7 @@ from carrylab.views import (
     filmstrip,
     length,
     machine,
+    network,
     pairs,
     probe,
     seeds,
@@ -25,6 +26,7 @@ from carrylab.views.common import probe_operands
 
 VIEWS: list[View] = [
     ("Training", (training.render, probe.render)),
+    ("Network", (network.render,)),
     ("Carry in the units", (lambda s: carry.render(s.trainer, analysis(s), probe=probe_operands(s)),)),
     ("Where the errors are", (lambda s: errors.render(s.trainer, analysis(s)),)),
     ("Every pair", (lambda s: pairs.render(s.trainer, analysis(s)),)),
