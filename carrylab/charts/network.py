@@ -106,7 +106,7 @@ def network_figure(
     carry: np.ndarray | None = None,
     max_units: int = MAX_UNITS,
     max_edges: int = MAX_EDGES,
-    title: str = "The network computing one example",
+    title: str = "",
     height: int | None = None,
     font_size: int = FONT_SIZE,
 ) -> go.Figure:
@@ -115,7 +115,8 @@ def network_figure(
     x: (T, n_in) inputs; states: (T, H) the state h after reading bit t; prob: (T,) P(y_t = 1);
     W_in: (n_in, H), W_rec: (H, H) the weights drawn as edges (a gated cell's candidate block); W_out: (H,) or
     (H, 1); gates: gate name -> (T, H) in 0..1, drawn beside each unit; unit_order: units in drawing order (top
-    first; the first max_units are drawn); carry: (T,) the true carry out, for the frame titles.
+    first; the first max_units are drawn); carry: (T,) the true carry out, for the frame titles; title: a prefix of
+    every frame's title (which names the bit, its inputs and the output).
     Trace order: edges, then the nodes: inputs, state after t - 1, state after t, gates (if any), output.
     """
     states = as_array("states", states, ndim=2)
@@ -144,7 +145,7 @@ def network_figure(
 
     # positions: units top to bottom in drawing order; the inputs above the previous state, in the left column
     unit_y = -np.arange(K, dtype=np.float64)
-    input_y = 1.5 + np.arange(n_in, dtype=np.float64)[::-1]
+    input_y = 2.0 + np.arange(n_in, dtype=np.float64)[::-1]
     gate_x = 1.0 + _GATE_DX * (1 + np.arange(len(gates)))
     out_x = (gate_x[-1] if len(gates) else 1.0) + 0.6
     out_y = float(np.mean(unit_y))
@@ -232,7 +233,7 @@ def network_figure(
     def frame_title(t: int) -> str:
         bits = ", ".join(f"{n} = {int(round(v))}" for n, v in zip(input_names[:2], x[t, :2], strict=False))
         kept = f"; carry out = {int(carry[t])}" if carry is not None else ""
-        return f"{title}<br><sub>bit {t}: {bits}{kept}; output P(y=1) = {prob[t]:.2f} -> {int(prob[t] >= 0.5)}</sub>"
+        return f"{title}bit {t}: {bits}{kept}; output P(y=1) = {prob[t]:.2f} → {int(prob[t] >= 0.5)}"
 
     n_edges = len(edges)
     node_idx = list(range(n_edges, n_edges + len(node_traces(0))))
@@ -243,7 +244,7 @@ def network_figure(
     headers = [
         ("inputs, bit t", 0.0, input_y[0] + 1.0),
         ("before bit t", 0.0, 0.9),
-        ("after bit t", 1.0, 0.9),
+        ("after bit t", 1.0, 1.6 if gates else 0.9),
         ("output", out_x, out_y + 1.2),
     ]
     headers += [(name[0], gate_x[k], 0.9) for k, name in enumerate(gates)]
@@ -268,7 +269,11 @@ def network_figure(
         {
             "active": step,
             "currentvalue": {"prefix": "bit t = ", "font": {"size": font_size}},
-            "pad": {"t": 10},
+            "x": 0.22,
+            "len": 0.78,
+            "y": 0.0,
+            "yanchor": "top",
+            "pad": {"t": 20},
             "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], animate]} for t in range(T)],
         }
     ]
@@ -278,13 +283,13 @@ def network_figure(
             "type": "buttons",
             "direction": "left",
             "x": 0.0,
-            "y": -0.02,
+            "y": 0.0,
             "xanchor": "left",
             "yanchor": "top",
-            "pad": {"t": 50},
+            "pad": {"t": 40},
             "buttons": [
                 {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                {"label": "⏸ Pause", "method": "animate", "args": [[None], animate]},
+                {"label": "Pause", "method": "animate", "args": [[None], animate]},
             ],
         }
     ]
@@ -294,12 +299,12 @@ def network_figure(
         title=frame_title(step),
         uirevision="network_figure",
         height=natural if height is None else int(height),
-        xaxis={"visible": False, "range": [-0.9, out_x + 0.9], "fixedrange": True},
+        xaxis={"visible": False, "range": [-0.7, out_x + 0.7], "fixedrange": True},
         yaxis={"visible": False, "range": [unit_y[-1] - 1.6, input_y[0] + 1.6], "fixedrange": True},
         annotations=annotations,
         sliders=sliders,
         updatemenus=menus,
-        margin={"l": 20, "r": 20, "t": 90, "b": 110},
+        margin={"l": 20, "r": 20, "t": 60, "b": 120},
     )
     if font_size != FONT_SIZE:
         spec["font"] = {"size": font_size}

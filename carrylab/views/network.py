@@ -18,7 +18,7 @@ from carrylab.views.probe import valid_operands
 from carrylab.views.training import presenting
 from rnn_core.tasks import OPERATORS
 
-PRESENTATION_HEIGHT = 600  # with the section heading, one 720-pixel screen
+PRESENTATION_HEIGHT = 560  # with the section's heading, example line and caption: one 720-pixel screen
 
 
 def network_figure(session: Session, a: int, b: int, op: str, *, large: bool = False):
@@ -44,7 +44,7 @@ def network_figure(session: Session, a: int, b: int, op: str, *, large: bool = F
         unit_order=order,
         state_range=model.state_range,
         carry=trace.carry_out,
-        title=f"{trace.line()}",
+        title="",
         **size,
     )
 
@@ -57,6 +57,7 @@ def render(session: Session) -> None:
     model = session.trainer.model
     large = presenting(session)
     fig = session.cached(f"network:{shown}:{large}", lambda: network_figure(session, *shown, large=large))
+    st.markdown(f"**{session.probe(*shown).line()}**")
     show_chart(fig, "network_chart", charts.CAPTIONS["network_figure"])
     gated = model.n_gates > 1
     drawn = f"the {MAX_UNITS} units most correlated with the carry" if model.n_hidden > MAX_UNITS else "every unit"
