@@ -252,7 +252,11 @@ def panels_heatmap_figure(
     track = _track_trace(tracks or {}, n_bits, font_size)
     track_names = list(tracks or {}) if track is not None else []
     n_tracks, n_panels = len(track_names), len(panels)
-    track_domain, domains = _domains(n_tracks, n_panels, n_units, height, font_size)
+    row_px = 26 if n_panels == 1 else 18
+    natural = max(320, 150 + 26 * n_tracks + row_px * n_panels * n_units)
+    # one block: the tracks' share as before; several: at the natural height too, each track row fits its text
+    given = height if height is not None or n_panels == 1 else natural
+    track_domain, domains = _domains(n_tracks, n_panels, n_units, given, font_size)
     first = 2 if n_tracks else 1  # the first panel's axis number
     last_x = "x" if first + n_panels - 1 == 1 else f"x{first + n_panels - 1}"
     x_ticks = {"dtick": tick_step(n_bits), "showgrid": False}
@@ -314,8 +318,6 @@ def panels_heatmap_figure(
         ]
     if outlines:
         axes["shapes"] = outlines
-    row_px = 26 if n_panels == 1 else 18
-    natural = max(320, 150 + 26 * n_tracks + row_px * n_panels * n_units)
     height = natural if height is None else int(height)
     scale = font_size / FONT_SIZE
     axes["margin"] = margins(left=round(_label_margin(labels, track_names) * scale), right=_COLORBAR_MARGIN)
