@@ -4,7 +4,8 @@
 
 1. Server side (Streamlit's AppTest): the median time of a "Train 1,000 steps" click on the Elman page (the seed
    post) and on the GRU and LSTM presets' pages, clicks alternating between the pages, "Stop when solved" off so that
-   every click trains its 1,000 steps; the ratio to the Elman click (target: the LSTM's under 2).
+   every click trains its 1,000 steps; the ratio to the Elman click (target: the LSTM's under 2); beside it the
+   engine alone (a trainer of the same configuration trained 1,000 steps outside the page, its evaluations included).
 2. In a real browser (bench_dashboard.browser_trial: `streamlit run` + headless Chromium): Play on the Elman page and
    on the LSTM page, trials alternating; server frames per second (changes of the Step metric; target for the
    LSTM: at least 5) and redraws of the error chart per second.
@@ -40,6 +41,7 @@ def bench_clicks(runs: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from carrylab.session import STATE_KEY
+    from rnn_core.train import Trainer
 
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     apps = {}
@@ -50,17 +52,29 @@ def bench_clicks(runs: int) -> dict:
         if at.exception or at.session_state[STATE_KEY].trainer.config.cell != name:
             raise RuntimeError(f"{name} page did not open: {at.exception}")
         apps[name] = at
+    # the engine alone: a trainer of the page's configuration, trained 1,000 steps outside the page (the floor)
+    engines = {name: Trainer(at.session_state[STATE_KEY].trainer.config) for name, at in apps.items()}
     times: dict[str, list[float]] = defaultdict(list)
+    engine_times: dict[str, list[float]] = defaultdict(list)
     for r in range(runs + 1):  # the first round warms up
         for name in PAGES if r % 2 == 0 else reversed(PAGES):
             at, before = apps[name], apps[name].session_state[STATE_KEY].trainer.step
             t0 = time.perf_counter()
             at.button(key="train").click().run()
             times[name].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            engines[name].train(1000)
+            engine_times[name].append(time.perf_counter() - t0)
             if at.exception or at.session_state[STATE_KEY].trainer.step != before + 1000:
                 raise RuntimeError(f"{name}: the click did not train 1,000 steps ({at.exception})")
     ms = {name: 1e3 * statistics.median(values[1:]) for name, values in times.items()}
-    return {"train_click_ms": ms, "ratio_to_elman": {name: ms[name] / ms["elman"] for name in ms}}
+    engine = {name: 1e3 * statistics.median(values[1:]) for name, values in engine_times.items()}
+    return {
+        "train_click_ms": ms,
+        "ratio_to_elman": {name: ms[name] / ms["elman"] for name in ms},
+        "engine_ms": engine,
+        "engine_ratio_to_elman": {name: engine[name] / engine["elman"] for name in engine},
+    }
 
 
 def bench_play(trials: int, play_seconds: float) -> dict:
@@ -97,7 +111,10 @@ def main(argv=None) -> int:
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"Train 1,000 steps, median of {a.runs} clicks each, alternating:")
     for name, ms in clicks["train_click_ms"].items():
-        print(f"  {name:6s} {ms:8.0f} ms   {clicks['ratio_to_elman'][name]:.2f}x the Elman click")
+        print(
+            f"  {name:6s} {ms:8.0f} ms   {clicks['ratio_to_elman'][name]:.2f}x the Elman click; the engine alone "
+            f"{clicks['engine_ms'][name]:.0f} ms, {clicks['engine_ratio_to_elman'][name]:.2f}x"
+        )
     if not a.no_browser:
         play = bench_play(a.trials, a.play_seconds)
         result["play"] = play

@@ -49,11 +49,16 @@ HEATMAP_EXPLANATION = (
     "input bits; the output is y_t = sigmoid(h_t W_out + b_out). The same weights are used at every step, and "
     "h_(t-1) is the only way anything about earlier bits reaches step t, so the carry must live there."
 )
+GATED_MATH = (
+    " (That is the Elman cell's step; a gated cell's own equations are under its gate heatmap below, and its "
+    "state is still the only way earlier bits reach step t.)"
+)
 CELL_STATE_EXPLANATION = (
     "\n\n**The LSTM's two parts**: the upper block is h_t = o_t * tanh(c_t), what the read-out sees; the lower "
     "block is the cell state c_t = f_t * c_(t-1) + i_t * g_t, the LSTM's memory, on its own fixed scale (-2..2; "
     "larger |c| shows as the darkest colour). The carry may live in either."
 )
+CELL_NOTES = {"gru": GATED_MATH, "lstm": GATED_MATH + CELL_STATE_EXPLANATION}
 GATE_EXPLANATION = {
     "lstm": (
         "**What is drawn**: the LSTM's three gates at every bit, under the same tracks, units in the state "
@@ -213,7 +218,7 @@ def _heatmap_chart(session: Session, figures, order) -> None:
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
     if not presenting(session):
-        explain(HEATMAP_EXPLANATION + (CELL_STATE_EXPLANATION if "c" in session.trainer.model.state_names else ""))
+        explain(HEATMAP_EXPLANATION + CELL_NOTES.get(session.trainer.model.cell, ""))
     if gate_figure is not None:
         live_chart(gate_figure, key="gate_heatmap", live=session.running, config=PLOTLY_CONFIG)
         st.caption(charts.CAPTIONS["gate_heatmap_figure"])
