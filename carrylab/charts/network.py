@@ -34,6 +34,7 @@ FRAME_MS = 900  # one bit per this many milliseconds while playing
 _POSITIVE, _NEGATIVE = "rgba(178,24,43,0.55)", "rgba(33,102,172,0.55)"  # the ends of the diverging scale
 _WIDTHS = (1.0, 2.5, 4.5, 7.0)  # edge widths by |weight| quartile of the largest
 _GATE_DX = 0.13  # horizontal spacing of a unit's gate squares
+_MARGIN_TOP, _MARGIN_BOTTOM = 60, 120  # px: the frame title; the Play button and the slider
 
 
 def _edges(sources: np.ndarray, targets: np.ndarray, weights: np.ndarray, max_edges: int):
@@ -161,6 +162,11 @@ def network_figure(
     edges = _edges(np.vstack([src_in, src_rec, src_out]), np.vstack([dst_in, dst_rec, dst_out]), weights, max_edges)
 
     labels = [f"unit {u}" for u in shown]
+    span = (input_y[0] + 1.6) - (unit_y[-1] - 1.6)  # the y range drawn, in rows
+    natural = min(720, max(420, 150 + 30 * (K + n_in + 3)))
+    height = natural if height is None else int(height)
+    pitch = (height - _MARGIN_TOP - _MARGIN_BOTTOM) / span  # pixels per row
+    node = float(np.clip(0.8 * pitch, 8.0, 26.0))  # a unit's circle: as large as the rows allow
 
     def node_traces(t: int) -> list[dict]:
         traces = [
@@ -171,7 +177,7 @@ def network_figure(
                 list(input_names),
                 scale=TRACK_SCALE,
                 zrange=(0.0, 1.0),
-                size=28,
+                size=node + 2,
                 hover="input %{text}: %{customdata:.0f}<extra></extra>",
             ),
             _nodes(
@@ -181,7 +187,7 @@ def network_figure(
                 labels,
                 scale=DIVERGING_SCALE,
                 zrange=state_range,
-                size=22,
+                size=node * 0.85,
                 hover="%{text} before this bit: h = %{customdata:.3f}<extra></extra>",
             ),
             _nodes(
@@ -191,7 +197,7 @@ def network_figure(
                 None,
                 scale=DIVERGING_SCALE,
                 zrange=state_range,
-                size=26,
+                size=node,
                 position=None,
                 line=DARK_GREY,
                 hover="unit %{text} after this bit: h = %{customdata:.3f}<extra></extra>",
@@ -210,7 +216,7 @@ def network_figure(
                 names,
                 scale=SEQUENTIAL_SCALE,
                 zrange=(0.0, 1.0),
-                size=13,
+                size=node * 0.5,
                 position=None,
                 hover="%{text}: %{customdata:.2f}<extra></extra>",
             )
@@ -223,7 +229,7 @@ def network_figure(
             [f"y = {int(prob[t] >= 0.5)}"],
             scale=TRACK_SCALE,
             zrange=(0.0, 1.0),
-            size=34,
+            size=node * 1.3,
             position="middle right",
             hover="output: P(y=1) = %{customdata:.3f}<extra></extra>",
         )
@@ -293,18 +299,16 @@ def network_figure(
             ],
         }
     ]
-    rows = K + n_in + 3
-    natural = min(720, max(420, 150 + 30 * rows))
     spec = layout(
         title=frame_title(step),
         uirevision="network_figure",
-        height=natural if height is None else int(height),
+        height=height,
         xaxis={"visible": False, "range": [-0.7, out_x + 0.7], "fixedrange": True},
         yaxis={"visible": False, "range": [unit_y[-1] - 1.6, input_y[0] + 1.6], "fixedrange": True},
         annotations=annotations,
         sliders=sliders,
         updatemenus=menus,
-        margin={"l": 20, "r": 20, "t": 60, "b": 120},
+        margin={"l": 20, "r": 20, "t": _MARGIN_TOP, "b": _MARGIN_BOTTOM},
     )
     if font_size != FONT_SIZE:
         spec["font"] = {"size": font_size}

@@ -19,6 +19,7 @@ from carrylab.views.training import presenting
 from rnn_core.tasks import OPERATORS
 
 PRESENTATION_HEIGHT = 560  # with the section's heading, example line and caption: one 720-pixel screen
+PRESENTATION_UNITS = 10  # units drawn in presentation mode: rows tall enough for its larger text
 
 
 def network_figure(session: Session, a: int, b: int, op: str, *, large: bool = False):
@@ -32,6 +33,8 @@ def network_figure(session: Session, a: int, b: int, op: str, *, large: bool = F
     cols = slice(value * H, (value + 1) * H)
     names = ["a", "b", *(f"op {o}" for o in OPERATORS)][: task.n_in]
     size = {"height": PRESENTATION_HEIGHT, "font_size": charts.PRESENTATION_FONT_SIZE} if large else {}
+    if large:
+        size["max_units"] = PRESENTATION_UNITS
     return charts.network_figure(
         trace.inputs,
         trace.hidden,
