@@ -23,6 +23,7 @@ NETWORK_STATE = """() => {
 }"""
 
 
+NO_HEADER = '[data-testid="stHeader"] { display: none; }'
 WIDE_BOX = """(key) => { const b = document.querySelector('.st-key-' + key).getBoundingClientRect();
   return {x: b.x, y: b.y, width: b.width, bottom: b.bottom}; }"""
 
@@ -67,6 +68,7 @@ def test_the_network_picture_plays_its_animation_without_console_errors(chromium
         )  # back to bit 0
         page.wait_for_timeout(500)
         page.mouse.move(0, 0)
+        page.add_style_tag(content=NO_HEADER)  # Streamlit's header bar would cover the chart's title
         VIEWS_DIR.mkdir(parents=True, exist_ok=True)
         page.locator(".st-key-network_chart").first.screenshot(path=str(VIEWS_DIR / "network.png"))
         assert page.console_errors == []
@@ -84,6 +86,7 @@ def test_an_lstms_gates_sit_under_the_same_bit_tracks_as_its_state(chromium, str
         page.evaluate(SCROLL_TO, "hidden_heatmap")
         page.wait_for_timeout(300)
         page.mouse.move(0, 0)
+        page.add_style_tag(content=NO_HEADER)
         top, bottom = page.evaluate(WIDE_BOX, "hidden_heatmap"), page.evaluate(WIDE_BOX, "gate_heatmap")
         clip = {"x": top["x"], "y": top["y"], "width": top["width"], "height": bottom["bottom"] - top["y"]}
         page.screenshot(path=str(VIEWS_DIR / "gates.png"), clip=clip)

@@ -146,7 +146,7 @@ def network_figure(
 
     # positions: units top to bottom in drawing order; the inputs above the previous state, in the left column
     unit_y = -np.arange(K, dtype=np.float64)
-    input_y = 2.0 + np.arange(n_in, dtype=np.float64)[::-1]
+    input_y = 2.3 + np.arange(n_in, dtype=np.float64)[::-1]
     gate_x = 1.0 + _GATE_DX * (1 + np.arange(len(gates)))
     out_x = (gate_x[-1] if len(gates) else 1.0) + 0.6
     out_y = float(np.mean(unit_y))
@@ -241,15 +241,21 @@ def network_figure(
         kept = f"; carry out = {int(carry[t])}" if carry is not None else ""
         return f"{title}bit {t}: {bits}{kept}; output P(y=1) = {prob[t]:.2f} → {int(prob[t] >= 0.5)}"
 
+    spec_title = layout(title="", uirevision="")["title"]  # the shared title placement, kept in every frame
     n_edges = len(edges)
     node_idx = list(range(n_edges, n_edges + len(node_traces(0))))
     frames = [
-        {"name": str(t), "data": node_traces(t), "traces": node_idx, "layout": {"title": {"text": frame_title(t)}}}
+        {
+            "name": str(t),
+            "data": node_traces(t),
+            "traces": node_idx,
+            "layout": {"title": {**spec_title, "text": frame_title(t)}},
+        }
         for t in range(T)
     ]
     headers = [
         ("inputs, bit t", 0.0, input_y[0] + 1.0),
-        ("before bit t", 0.0, 0.9),
+        ("before bit t", 0.0, 0.85),
         ("after bit t", 1.0, 1.6 if gates else 0.9),
         ("output", out_x, out_y + 1.2),
     ]
