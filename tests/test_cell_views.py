@@ -217,11 +217,9 @@ def test_switching_the_cell_resets_says_so_trains_and_renders_every_tab(dashboar
     at = run(at.button(key="train").click())
     assert session.trainer.step == 200
     for label, _ in VIEWS:
-        if label == "Seeds":  # trains worker processes on a click only; drawn here without one
-            continue
         at.session_state["view"] = label
         at = run(at)
-        assert chart_keys(at), label
+        assert chart_keys(at) or label == "Seeds", label  # Seeds draws its chart after a sweep, on a click
     at.session_state["view"] = "Gradients & weights"
     keys = chart_keys(run(at))
     assert {f"weights_chart_{b}" for b in session.trainer.model.blocks} <= keys and "spectral_chart" not in keys
