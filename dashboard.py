@@ -20,7 +20,8 @@ live_chart.preload()
 
 from carrylab import views  # noqa: E402
 from carrylab.session import FRAME_SECONDS, Session  # noqa: E402
-from carrylab.views import carry_tabs, controls, files, presentation, probe, sweep, training  # noqa: E402
+from carrylab.views import controls, files, presentation, training  # noqa: E402
+from carrylab.views.registry import VIEWS  # noqa: E402
 
 st.set_page_config(
     page_title="RNN Carry Lab",
@@ -28,13 +29,6 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state=controls.initial_sidebar_state(),
 )
-
-# Tabs of the live area, first one open by default. A new view: one module in carrylab/views, one line here.
-VIEWS: list[views.View] = [
-    ("Training", (training.render, probe.render)),
-    *carry_tabs.VIEWS,
-    ("Sweep", (sweep.render,)),
-]
 
 
 def live_area(session: Session, presenting: bool) -> None:

@@ -146,9 +146,11 @@ class CarryAnalysis:
     # -- hidden states (a fixed sample of S examples, all T steps) --------------------------------------------
     has_carry: bool  # False for the carry-free operators (xor/and/or): the carry is always 0
     n_state_examples: int  # S
-    carry_corr: np.ndarray  # (H,) Pearson r of each unit with carry_out
-    best_units: np.ndarray  # (<= 3,) units by |r|, largest first
-    probe_accuracy: float  # linear probe of the carry from h (on the sample); nan without a carry
+    carry_corr: np.ndarray  # (H,) Pearson r of each unit of h with carry_out
+    best_units: np.ndarray  # (<= 3,) units of h by |r|, largest first
+    probe_accuracy: float  # linear probe of the carry from the whole state (every part; on the sample); nan without
+    part_corr: dict  # state part ("h", the LSTM's "c") -> (H,) Pearson r of each of its units with carry_out
+    part_probe: dict  # state part -> linear probe accuracy from that part alone (nan without a carry)
     carry_baseline: float  # best carry accuracy from the current input bits alone (what the probe must beat)
     pca_points: np.ndarray  # (S T, 2) example-major
     pca_carry: np.ndarray  # (S T,) 0/1 carry_out of each point
@@ -164,6 +166,24 @@ class CarryAnalysis:
     spectral_radius: float
     seconds: float = 0.0  # time analyse() took
     timings: dict = field(default_factory=dict)  # seconds per part, for the benchmark
+
+    @property
+    def state_parts(self) -> tuple[str, ...]:
+        return tuple(self.part_corr)
+
+    @property
+    def best_carry(self) -> tuple[str, int, float]:
+        """(part, unit, r): the unit of any state part most correlated with the carry (the LSTM's may be in c)."""
+        part, unit = max(
+            ((p, int(np.nanargmax(np.abs(np.nan_to_num(c, nan=-1.0))))) for p, c in self.part_corr.items()),
+            key=lambda pu: abs(np.nan_to_num(self.part_corr[pu[0]][pu[1]])),
+        )
+        return part, unit, float(self.part_corr[part][unit])
+
+    @property
+    def unit_strength(self) -> np.ndarray:
+        """(H,) each unit's largest |r| with the carry over the state parts (a unit indexes h and c alike)."""
+        return np.max(np.abs(np.nan_to_num(np.vstack(list(self.part_corr.values())))), axis=0)
 
     @property
     def carry_units(self) -> list[int]:
@@ -248,26 +268,59 @@ class LengthCurve:
 
 @dataclass(frozen=True, eq=False)
 class ProbeTrace:
-    """One example run through a model. hidden: (T, H) state after reading bit t; tracks: name -> (T,) in 0..1."""
+    """One example run through a model, step by step through the cell interface.
+
+    Per-step arrays are (T,), least significant bit first: a_bits, b_bits, carry_in (the carry into bit t),
+    carry_out, target (0/1), prob (P(y=1)), pred (0/1). states: part name -> (T, H), the state after reading bit t
+    (``h``, and the LSTM's cell state ``c``); gates: gate name -> (T, H) in 0..1 at step t (none for an Elman cell).
+    """
 
     a: int
     b: int
     op: str
     answer: int
     net_answer: int
-    hidden: np.ndarray
-    tracks: dict
+    a_bits: np.ndarray
+    b_bits: np.ndarray
+    carry_in: np.ndarray
+    carry_out: np.ndarray
+    target: np.ndarray
+    prob: np.ndarray
+    pred: np.ndarray
+    states: dict
+    gates: dict
     longest_chain: int
+    inputs: np.ndarray  # (T, n_in) the inputs of each step: a, b, then the mixed task's operator channels
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """h: (T, H), the part the read-out sees."""
+        return self.states["h"]
+
+    @property
+    def tracks(self) -> dict:
+        """The bit tracks drawn above a heatmap: name -> (T,) in 0..1."""
+        return {
+            "a": self.a_bits,
+            "b": self.b_bits,
+            "carry out": self.carry_out,
+            "target": self.target,
+            "P(y=1)": self.prob,
+            "prediction": self.pred,
+        }
 
     @property
     def correct(self) -> bool:
         return self.answer == self.net_answer
 
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.op]
+
     def line(self) -> str:
         """``13 + 33 = 46; the net says 46 (right)``."""
         verdict = "right" if self.correct else "wrong"
-        sym = SYMBOLS[self.op]
-        return f"{self.a} {sym} {self.b} = {self.answer}; the net says {self.net_answer} ({verdict})"
+        return f"{self.a} {self.symbol} {self.b} = {self.answer}; the net says {self.net_answer} ({verdict})"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -307,11 +360,16 @@ def example_set(task: Task) -> tuple[Batch, PrefixTrie | None]:
     return batch, PrefixTrie.build(batch.x, batch.target)
 
 
-def hidden_states(model: RecurrentModel, x: np.ndarray) -> np.ndarray:
-    """x: (S, T, n_in) -> h: (S, T+1, H) float64 with h[:, 0] = 0, like model.forward's h.
+def sample_states(model: RecurrentModel, x: np.ndarray) -> dict[str, np.ndarray]:
+    """x: (S, T, n_in) -> every state part ("h", the LSTM's "c"): (S, T+1, H) float64 with [:, 0] = 0.
 
     The model's plain path in float64, so the analysis never touches the trainer's work buffers."""
-    return model.with_dtype(np.float64).reference_forward(x)[1]["h"]
+    return model.with_dtype(np.float64).reference_forward(x)[1]
+
+
+def hidden_states(model: RecurrentModel, x: np.ndarray) -> np.ndarray:
+    """x: (S, T, n_in) -> h: (S, T+1, H) float64 with h[:, 0] = 0, like model.forward's h."""
+    return sample_states(model, x)["h"]
 
 
 def _output_logits(model: RecurrentModel, batch: Batch, trie: PrefixTrie | None) -> np.ndarray:
@@ -465,11 +523,19 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
     idx = state_sample(task)
     x_sample = batch.x[idx]
     carry_sample = batch.carry_out[idx]  # (S, T)
-    h = hidden_states(model, x_sample)  # (S, T+1, H)
+    parts = sample_states(model, x_sample)  # part -> (S, T+1, H)
+    h = np.concatenate(list(parts.values()), axis=2) if len(parts) > 1 else parts["h"]  # the whole state
     t0 = tick("state_forward", t0)
     has_carry = bool(carry_sample.any())
     summary = diag.carry_summary(h[:, 1:], carry_sample)
-    corr = summary.corr
+    part_corr = {name: summary.corr[i * H : (i + 1) * H] for i, name in enumerate(parts)}
+    part_probe = {"h": float(summary.probe.accuracy) if has_carry else float("nan")}
+    if len(parts) > 1:
+        part_probe = {
+            name: float(diag.fit_linear_probe(value[:, 1:], carry_sample).accuracy) if has_carry else float("nan")
+            for name, value in parts.items()
+        }
+    corr = part_corr["h"]
     best = diag.best_carry_units(corr, min(3, H))
     t0 = tick("carry_summary", t0)
 
@@ -478,7 +544,7 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
     if task.op in REFERENCE_MACHINES:
         ref_name, make_ref = REFERENCE_MACHINES[task.op]
         reference = make_ref()
-        logits = model.with_dtype(np.float64).readout(h[:, 1:])[:, :, 0]
+        logits = model.with_dtype(np.float64).readout(parts["h"][:, 1:])[:, :, 0]
         sample_pred = (logits >= 0.0).astype(np.uint8)  # (S, T) the net's own answers
         automaton = diag.extract_automaton(
             h,
@@ -491,7 +557,7 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
             n_init=AUTOMATON_N_INIT,
         )
         equivalent = diag.equivalent(automaton, reference)
-        cluster = diag.assign_to_centres(h[:, 1:].reshape(-1, H), automaton.centres)  # (S T,)
+        cluster = diag.assign_to_centres(h[:, 1:].reshape(-1, h.shape[2]), automaton.centres)  # (S T,)
         state = automaton.cluster_state[cluster]  # (S T,) machine state, -1 if unreachable
         hit = state >= 0
         n = automaton.n_states
@@ -525,6 +591,8 @@ def analyse(trainer: Trainer) -> CarryAnalysis:
         carry_corr=corr,
         best_units=best,
         probe_accuracy=float(summary.probe.accuracy) if has_carry else float("nan"),
+        part_corr=part_corr,
+        part_probe=part_probe,
         carry_baseline=carry_baseline(x_sample[:, :, :2], carry_sample) if has_carry else float("nan"),
         pca_points=summary.pca.points,
         pca_carry=carry_sample.reshape(-1).astype(np.int64),
@@ -558,7 +626,8 @@ def length_curve(trainer: Trainer, widths=LENGTH_WIDTHS, *, n_random: int = 1000
 
 
 def probe_trace(model: RecurrentModel, task: Task, a: int, b: int, op: str | int | None = None) -> ProbeTrace:
-    """Run one example a `op` b through ``model`` (any model of the task's shape, e.g. a snapshot's).
+    """Run one example a `op` b through ``model`` (any model of the task's shape, e.g. a snapshot's), in float64
+    by the plain step interface (input_projection, recur, gates, combine), so it never touches the trainer's buffers.
 
     op: operator name or index into OPERATORS (only needed for the mixed task; default: the task's operator).
     Raises ValueError if the operands do not fit the task (tasks.Task.encode checks them).
@@ -571,26 +640,38 @@ def probe_trace(model: RecurrentModel, task: Task, a: int, b: int, op: str | int
     one = task.encode(
         np.array([int(a)], dtype=np.uint64), np.array([int(b)], dtype=np.uint64), OPERATORS.index(op_name)
     )
-    h = hidden_states(model, one.x)  # (1, T+1, H)
-    prob = sigmoid(model.with_dtype(np.float64).readout(h[0, 1:])[:, 0])  # (T,)
+    model = model.with_dtype(np.float64)
+    proj = model.input_projection(one.x.astype(np.float64))  # (1, T, G)
+    state = model.zero_state(1)
+    states: dict[str, list] = {name: [] for name in model.state_names}
+    gates: dict[str, list] = {name: [] for name in model.gate_names}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(task.n_bits):
+            rec = model.recur(state)
+            for name, value in model.gates(proj[:, t], rec).items():
+                gates[name].append(value[0])
+            state = model.combine(proj[:, t], rec, state)
+            for name in model.state_names:
+                states[name].append(state[name][0])
+        prob = np.clip(sigmoid(model.readout(np.array(states["h"]))[:, 0]), 0.0, 1.0)  # (T,)
     pred = (prob >= 0.5).astype(np.float64)
-    tracks = {
-        "a": one.x[0, :, 0].astype(np.float64),
-        "b": one.x[0, :, 1].astype(np.float64),
-        "carry out": one.carry_out[0].astype(np.float64),
-        "target": one.target[0, :, 0].astype(np.float64),
-        "P(y=1)": np.clip(prob, 0.0, 1.0),
-        "prediction": pred,
-    }
     return ProbeTrace(
         a=int(a),
         b=int(b),
         op=op_name,
         answer=int(one.result[0]),
         net_answer=int(from_bits(pred[None, :].astype(np.uint8))[0]),
-        hidden=h[0, 1:],
-        tracks=tracks,
+        a_bits=one.x[0, :, 0].astype(np.float64),
+        b_bits=one.x[0, :, 1].astype(np.float64),
+        carry_in=one.carry_in[0].astype(np.float64),
+        carry_out=one.carry_out[0].astype(np.float64),
+        target=one.target[0, :, 0].astype(np.float64),
+        prob=prob,
+        pred=pred,
+        states={name: np.array(v) for name, v in states.items()},
+        gates={name: np.array(v) for name, v in gates.items()},
         longest_chain=int(diag.longest_carry_chain(one.carry_out)[0]),
+        inputs=one.x[0].astype(np.float64),
     )
 
 

@@ -32,16 +32,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from carrylab.analysis import ProbeTrace, probe_trace
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
-    PAGE_CELL,
     PRESETS,
     RESET_SETTINGS,
     SETTINGS,
     changed_settings,
     config_from_settings,
     fit_operand,
+    fit_variant,
     in_page_words,
     matching_preset,
     operand_range_text,
@@ -51,7 +52,6 @@ from carrylab.settings import (
 )
 from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from rnn_core.metrics import Evaluation
-from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import MAX_STEP, Trainer, TrainingDiverged
 
 STATE_KEY = "carrylab_session"  # where the Session lives in st.session_state
@@ -102,34 +102,6 @@ class TrainOutcome:
     diverged: bool  # stopped by an error: a divergence, out of memory, the step limit
 
 
-@dataclass(frozen=True)
-class ProbeResult:
-    """The network on one example. All per-step arrays are (T,), LSB first; hidden is (T, H), the state
-    after reading bit t (h[1:] of the forward pass)."""
-
-    a: int
-    b: int
-    op: str
-    true_value: int
-    predicted_value: int
-    a_bits: np.ndarray
-    b_bits: np.ndarray
-    carry_in: np.ndarray
-    carry_out: np.ndarray
-    target: np.ndarray
-    prob: np.ndarray
-    pred: np.ndarray
-    hidden: np.ndarray
-
-    @property
-    def correct(self) -> bool:
-        return self.true_value == self.predicted_value
-
-    @property
-    def symbol(self) -> str:
-        return SYMBOLS[self.op]
-
-
 def checkpoint_summary(trainer: Trainer) -> str:
     """'add, 8 bits, step 1000': what a checkpoint holds, for messages."""
     config = trainer.config
@@ -158,30 +130,6 @@ def recent_error(steps: np.ndarray, error: np.ndarray, step: int, window: int = 
 def unit_order(corr: np.ndarray) -> np.ndarray:
     """Units sorted by |correlation with the carry|, strongest first (ties: lower unit first). (H,) -> (H,)."""
     return np.argsort(-np.abs(np.nan_to_num(np.asarray(corr, dtype=np.float64))), kind="stable")
-
-
-def probe_example(trainer: Trainer, a: int, b: int, op: str) -> ProbeResult:
-    """Run the trainer's model on a single example a `op` b (operands already validated for the task)."""
-    task = trainer.task
-    batch = task.encode(np.array([a], dtype=np.uint64), np.array([b], dtype=np.uint64), OPERATORS.index(op))
-    y, states = trainer.model.forward(batch.x)  # y: (1, T, 1), states["h"]: (1, T+1, H)
-    h = states["h"]
-    prob = y[0, :, 0].astype(np.float64)
-    return ProbeResult(
-        a=int(a),
-        b=int(b),
-        op=op,
-        true_value=int(batch.result[0]),
-        predicted_value=int(decode_outputs(y)[0]),
-        a_bits=batch.x[0, :, 0].astype(np.uint8),
-        b_bits=batch.x[0, :, 1].astype(np.uint8),
-        carry_in=batch.carry_in[0].copy(),
-        carry_out=batch.carry_out[0].copy(),
-        target=batch.target[0, :, 0].astype(np.uint8),
-        prob=prob,
-        pred=(prob >= 0.5).astype(np.uint8),
-        hidden=h[0, 1:].astype(np.float64),
-    )
 
 
 class Session:
@@ -284,6 +232,8 @@ class Session:
             if merged[name] != self.settings[name]:  # typed: the operand wanted from now on
                 self.wanted_operands[name] = str(merged[name]).strip()
         notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
+        variant_fitted = bool(changed_settings(self.settings, merged, ("cell",))) and fit_variant(merged)[1] is not None
+        merged = fit_variant(merged)[0] if variant_fitted else merged  # a gated cell: the plain variant
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         if reset:
             try:
@@ -295,6 +245,8 @@ class Session:
                 reset = []
         if reset:
             adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+            if variant_fitted:  # its widget is drawn already: put back by a rerun, like a refused value
+                self.refused.add("variant")
             refitted = "".join(self._operand_note(name, merged) for name in adjusted)
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
@@ -386,16 +338,6 @@ class Session:
         except (CheckpointError, ValueError, OSError, MemoryError) as exc:
             reason = str(exc).strip().rstrip(".") or type(exc).__name__
             self.notices = [Notice("error", f"Could not load {shown}: {reason}. The model was not changed.")]
-            return False
-        if trainer.config.cell != PAGE_CELL:
-            self.notices = [
-                Notice(
-                    "error",
-                    f"Could not load {shown}: it holds a {trainer.config.cell.upper()} network, and this page shows "
-                    f"{PAGE_CELL} networks so far (python -m rnn_core eval FILE evaluates it). The model was not "
-                    "changed.",
-                )
-            ]
             return False
         merged = {**self.settings, **settings_from_config(trainer.config)}
         merged["preset"] = matching_preset(merged, merged["preset"])
@@ -585,8 +527,9 @@ class Session:
             self._shown = (key, current)
         return current, self._previous
 
-    def probe(self, a: int, b: int, op: str) -> ProbeResult:
-        return probe_example(self.trainer, a, b, op)
+    def probe(self, a: int, b: int, op: str) -> ProbeTrace:
+        """The current model on one example a `op` b (operands already validated for the task)."""
+        return probe_trace(self.trainer.model, self.trainer.task, a, b, op)
 
     def health_warnings(self) -> tuple[str, ...]:
         """Exploding or saturated units, judged on the current weights (on the latest logged evaluation while

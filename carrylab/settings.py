@@ -35,10 +35,8 @@ _FALSE = ("0", "false", "no", "off")
 STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
 
 _DEFAULTS = TrainConfig()
-# The cell the page shows, and the presets it offers: those of that cell (the GRU and LSTM wait for the page's side
-# of those cells; its settings have no cell yet).
-PAGE_CELL = _DEFAULTS.cell
-PRESETS = {key: p for key, p in ALL_PRESETS.items() if p.config.cell == PAGE_CELL}
+PRESETS = ALL_PRESETS  # every declared preset, of every cell
+CELL_LABELS = {"elman": "Elman (the post's)", "gru": "GRU", "lstm": "LSTM"}  # the cell selectbox's option names
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,14 @@ SETTINGS_LIST: tuple[Setting, ...] = (
         "mixed draws the operator per example.",
     ),
     _config_setting("n_bits", "n_bits", "Bit width", "Bits per number = time steps per sequence."),
-    _config_setting("n_hidden", "n_hidden", "Hidden units", "Size of the tanh hidden layer."),
+    _config_setting(
+        "cell",
+        "cell",
+        "Cell",
+        "The recurrent cell: Elman (one tanh layer, the post's), GRU (reset and update gates) or LSTM (input, "
+        "forget and output gates and a cell state c). Changing it resets the model.",
+    ),
+    _config_setting("n_hidden", "n_hidden", "Hidden units", "Units of the recurrent state (per state part)."),
     _config_setting(
         "eta", "eta", "Learning rate", "Step size. Changing it applies from the next step, without resetting the model."
     ),
@@ -117,7 +122,7 @@ SETTINGS_LIST: tuple[Setting, ...] = (
         "variant",
         "variant",
         "Cell variant",
-        "elman: tanh units with biases (the post); trask: sigmoid units, no biases.",
+        "elman: tanh units with biases (the post); trask: sigmoid units, no biases (Elman cell only).",
     ),
     _config_setting("seed", "seed", "Random seed", "Seeds the weights and the order of the examples."),
     _config_setting(
@@ -323,6 +328,9 @@ def parse_query_params(params: Mapping[str, str | Sequence[str]]) -> tuple[dict,
         settings[key_text] = parsed
         if note:
             notes.append(note)
+    settings, note = fit_variant(settings)
+    if note:
+        notes.append(note)
     for key_text in unknown[:MAX_UNKNOWN_NOTES]:  # a flood of junk keys gets one summary, not a wall of boxes
         notes.append(f"Ignored unknown URL parameter {_shown(key_text)}.")
     if len(unknown) > MAX_UNKNOWN_NOTES:
@@ -372,6 +380,23 @@ def config_from_settings(settings: Mapping, *, validate: bool = True) -> TrainCo
     known = {f.name for f in fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in values.items() if k in known})
     return config.validate() if validate else config
+
+
+def fit_variant(settings: Mapping) -> tuple[dict, str | None]:
+    """(settings, note): the Trask variant is an Elman cell's, so a gated cell gets the plain variant (with a note
+    saying so); anything else unchanged (note None)."""
+    out = dict(settings)
+    cell, variant = out.get("cell", DEFAULTS["cell"]), out.get("variant", DEFAULTS["variant"])
+    if cell != "elman" and variant != "elman":
+        out["variant"] = "elman"
+        return out, f"The {variant} variant is an Elman cell's; the {cell.upper()} cell uses the plain one (elman)."
+    return out, None
+
+
+def cell_name(settings: Mapping) -> str:
+    """The cell in a few words for captions: the Elman variant (elman, trask), or GRU / LSTM."""
+    cell = settings.get("cell", DEFAULTS["cell"])
+    return str(settings.get("variant", DEFAULTS["variant"])) if cell == "elman" else CELL_LABELS.get(cell, cell)
 
 
 def changed_settings(old: Mapping, new: Mapping, names: Sequence[str]) -> list[str]:

@@ -141,6 +141,8 @@ class RecurrentModel:
     options: tuple[str, ...] = ()  # keyword options the constructor takes beyond the shared ones
     state_range: tuple[float, float] = (-1.0, 1.0)  # (lo, hi) of h, for saturation
     torch_layout: dict[str, tuple[str, str]] = {}  # PyTorch state_dict key -> (parameter, how), see interop.py
+    blocks: tuple[str, ...] = ("",)  # what each H-wide column block of W_in / W_rec feeds, in order (n_gates names)
+    gate_names: tuple[str, ...] = ()  # the gates ``gates`` returns (values in 0..1); none for the Elman cell
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int = 1, *, dtype=np.float64):
         """The shared part of a cell's constructor: sizes, dtype, zero parameters (the cell then initialises them)."""
@@ -227,6 +229,11 @@ class RecurrentModel:
         e.g. rec (M, 1, G) against proj (1, K, G) gives the (M, K, H) children of M states under K inputs).
         rec is consumed: a cell may write into it (pass a copy to keep it)."""
         raise NotImplementedError
+
+    def gates(self, proj: np.ndarray, rec: np.ndarray) -> dict[str, np.ndarray]:
+        """The gates of a step from input_projection's and recur's parts: name -> (..., H) in 0..1, in
+        ``gate_names`` order (empty for a cell without gates). For views: which gate holds or lets through what."""
+        return {}
 
     def step(self, proj: np.ndarray, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """One step of the recurrence: proj (M, G) from input_projection, state parts (M, H) -> next state."""

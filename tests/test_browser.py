@@ -249,7 +249,7 @@ BOX = """(key) => { const e = document.querySelector('.st-key-' + key); if (!e) 
   const b = e.getBoundingClientRect(); return {y: b.y, height: b.height, bottom: b.bottom}; }"""
 SCROLL_TO = """(key) => { const main = document.querySelector('[data-testid="stMain"]');
   main.scrollTo(0, document.querySelector('.st-key-' + key).getBoundingClientRect().y + main.scrollTop); }"""
-STORY = ("story_training", "story_probe", "story_carry", "story_machine", "story_length")
+STORY = ("story_training", "story_probe", "story_network", "story_carry", "story_machine", "story_length")
 
 
 def _rgb(text: str) -> tuple[float, ...]:
@@ -276,9 +276,9 @@ def _sizes_after_training(chromium, url: str, width: int, height: int, tab: str 
 
 
 def test_presentation_mode_tells_the_story_in_one_screen_sections_at_1280x720(chromium, streamlit_server):
-    """Issue 13, item 9: ~6,900 px (ten screens) and the 32-row heatmap twice before. Now five sections, each at most
-    one 720-px screen; the probe's table and heatmap on screen together; the first screen holds the controls, the
-    numbers and the whole error chart; no sidebar."""
+    """Issue 13, item 9: ~6,900 px (ten screens) and the 32-row heatmap twice before. Now six sections (with the
+    network picture), each at most one 720-px screen; the probe's table and heatmap on screen together; the first
+    screen holds the controls, the numbers and the whole error chart; no sidebar."""
     context = chromium.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     errors = []
@@ -310,7 +310,7 @@ def test_presentation_mode_tells_the_story_in_one_screen_sections_at_1280x720(ch
         heights = {key: page.evaluate(BOX, key)["height"] for key in STORY}
         assert all(h <= 720 for h in heights.values()), heights
         total = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-        assert total <= 5.5 * 720, total
+        assert total <= 6.5 * 720, total
         assert page.locator(".st-key-carry_hidden_chart").count() == 0  # the state heatmap once, not twice
 
         page.evaluate(SCROLL_TO, "story_probe")

@@ -28,9 +28,11 @@ from carrylab.charts import (
     downsample,
     enlarged,
     error_figure,
+    gate_heatmap_figure,
     gradient_flow_heatmap,
     hidden_heatmap_figure,
     length_generalisation_figure,
+    network_figure,
     pair_grid_figure,
     phase_diagram_figure,
     probe_accuracy_figure,
@@ -90,6 +92,20 @@ def _example_figures() -> dict[str, go.Figure]:
             np.arange(50), rng.random(50), eval_steps=eval_steps, accuracy=np.array([0.1, 0.5, 1.0])
         ),
         "hidden_heatmap_figure": hidden_heatmap_figure(np.tanh(rng.standard_normal((T, H))), tracks={"a": a, "b": b}),
+        "gate_heatmap_figure": gate_heatmap_figure(
+            {"input": rng.random((T, H)), "forget": rng.random((T, H))}, tracks={"a": a, "b": b}
+        ),
+        "network_figure": network_figure(
+            np.column_stack([a, b]).astype(float),
+            np.tanh(rng.standard_normal((T, H))),
+            rng.random(T),
+            rng.standard_normal((2, H)),
+            rng.standard_normal((H, H)),
+            rng.standard_normal(H),
+            input_names=["a", "b"],
+            gates={"forget": rng.random((T, H))},
+            step=2,
+        ),
         "carry_correlation_figure": carry_correlation_figure(np.array([0.1, -0.9, 0.5, 0.0])),
         "probe_accuracy_figure": probe_accuracy_figure(eval_steps, np.array([0.5, 0.8, 1.0])),
         "bit_error_heatmap": bit_error_heatmap(eval_steps, rng.random((3, T))),
@@ -135,6 +151,9 @@ def test_every_chart_has_title_template_font_and_uirevision(example_figures):
 
 def test_every_chart_has_axis_titles(example_figures):
     for name, fig in example_figures.items():
+        if name == "network_figure":  # a node-link drawing: its axes are hidden, its columns titled in the plot
+            assert not fig.layout.xaxis.visible and len(fig.layout.annotations) >= 4
+            continue
         x_titles = [fig.layout[key].title.text for key in fig.layout if key.startswith("xaxis")]
         assert any(x_titles), name
         if name != "automaton_figure":  # the automaton's y axis carries no quantity

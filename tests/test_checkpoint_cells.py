@@ -116,18 +116,16 @@ def test_every_cell_has_a_checkpoint_layout():
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_the_page_refuses_a_gated_checkpoint_and_keeps_its_model(cell):
-    """The page shows Elman networks so far (its settings have no cell): a GRU/LSTM upload is refused by name,
-    not turned into an Elman run; the session's model, history and settings stay."""
-    from test_hostile import assert_unchanged, load_into
-
+def test_the_page_loads_a_gated_checkpoint_as_that_cell(cell):
+    """The cell is one of the page's settings: a GRU/LSTM upload becomes a session of that cell with the file's
+    weights (not an Elman run of the same shape)."""
     from carrylab.session import Session
     from carrylab.settings import DEFAULTS
 
+    saved = gated_trainer(cell)
     session = Session({**DEFAULTS, "n_hidden": 8})
-    session.train(30)
-    loaded, before, after = load_into(session, checkpoint_bytes(gated_trainer(cell)))
-    assert not loaded
-    assert_unchanged(before, after)
-    assert [n.level for n in session.notices] == ["error"]
-    assert f"it holds a {cell.upper()} network, and this page shows elman networks so far" in session.notices[0].text
+    assert session.load_checkpoint_bytes(checkpoint_bytes(saved))
+    assert session.settings["cell"] == cell and session.trainer.config.cell == cell
+    assert session.trainer.step == saved.step
+    for name, value in saved.model.params.items():
+        np.testing.assert_array_equal(session.trainer.model.params[name], value)

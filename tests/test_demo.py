@@ -24,7 +24,7 @@ from carrylab.settings import (
     CONFIG_SETTINGS,
     CUSTOM_PRESET,
     DEFAULTS,
-    PRESETS,  # the presets the page offers (those of the Elman cell)
+    PRESETS,
     config_from_settings,
     matching_preset,
     parse_query_params,
@@ -33,9 +33,9 @@ from carrylab.settings import (
     to_query_params,
     with_preset_base,
 )
-from carrylab.views import carry_tabs
 from carrylab.views.files import eval_history_frame, history_file_name, step_history_frame
 from carrylab.views.presets import VIEW_TABS
+from carrylab.views.registry import VIEWS
 from rnn_core.checkpoint import checkpoint_bytes, load_checkpoint
 from rnn_core.history import StepLog
 from rnn_core.metrics import evaluate
@@ -121,7 +121,7 @@ def test_long_numbers_opens_the_longer_numbers_tab(dashboard_app):
 
 
 def test_view_hints_name_real_tabs():
-    labels = {"Training", *(label for label, _ in carry_tabs.VIEWS)}
+    labels = {label for label, _ in VIEWS}
     assert {p.view for p in PRESETS.values()} <= VIEW_TABS.keys()
     assert set(VIEW_TABS.values()) <= labels
 
@@ -514,12 +514,12 @@ def test_every_training_view_explains_itself(dashboard_app):
     assert all("What to look for" in t for t in texts)
 
 
-def test_the_page_offers_every_elman_preset_and_no_other():
-    """The page has no setting for the cell yet: it offers the presets it can express, which are all of the
-    Elman cell's (a GRU/LSTM preset would silently become an Elman run)."""
+def test_the_page_offers_every_preset_of_every_cell():
+    """The cell is a setting: every declared preset, the GRU's and the LSTM's included, round-trips through the
+    page's settings to its own configuration (a gated preset does not silently become an Elman run)."""
     from rnn_core.presets import PRESETS as ALL_PRESETS
 
-    assert set(PRESETS) == {k for k, p in ALL_PRESETS.items() if p.config.cell == "elman"}
-    assert {"seed_post", "trask", "fast"} <= set(PRESETS) and not {"gru", "lstm"} & set(PRESETS)
+    assert set(PRESETS) == set(ALL_PRESETS) and {"gru", "lstm"} <= set(PRESETS)
     for key in PRESETS:
         assert config_from_settings(preset_settings(key)) == PRESETS[key].make_config()
+    assert config_from_settings(preset_settings("lstm")).cell == "lstm"

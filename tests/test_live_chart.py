@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 
 from carrylab.components import live_chart
 from carrylab.session import PLAYING_REFRESH_FRAMES, STATE_KEY
-from carrylab.views.training import ERROR_HEIGHT, PLOTLY_CONFIG
+from carrylab.views.common import PLOTLY_CONFIG
+from carrylab.views.training import ERROR_HEIGHT
 from tests.plotly_spec import PRELOAD_KEY, decode_typed_arrays, live_charts, plotly_spec
 from tests.test_dashboard import expected_hidden, run
 
@@ -130,7 +131,7 @@ def test_the_page_modules_leave_pandas_for_later():
     code = (
         "import sys, streamlit\n"
         "import carrylab.views.training, carrylab.views.probe, carrylab.views.controls, carrylab.views.files\n"
-        "import carrylab.views.carry_tabs, carrylab.views.presentation, carrylab.components.live_chart\n"
+        "import carrylab.views.registry, carrylab.views.presentation, carrylab.components.live_chart\n"
         "assert 'pandas' not in sys.modules, 'pandas imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

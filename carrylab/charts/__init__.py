@@ -15,9 +15,11 @@ from carrylab.charts.hidden import (
     bit_table_columns,
     bit_table_html,
     carry_correlation_figure,
+    gate_heatmap_figure,
     hidden_heatmap_figure,
     state_space_figure,
 )
+from carrylab.charts.network import network_figure
 from carrylab.charts.style import CORRECT_COLOUR, EMPTY_MESSAGE, PRESENTATION_FONT_SIZE, WRONG_COLOUR, enlarged
 from carrylab.charts.sweep import phase_diagram_figure
 from carrylab.charts.training import (
@@ -47,8 +49,10 @@ __all__ = [
     "downsample",
     "enlarged",
     "error_figure",
+    "gate_heatmap_figure",
     "gradient_flow_heatmap",
     "hidden_heatmap_figure",
+    "network_figure",
     "length_generalisation_figure",
     "pair_grid_figure",
     "phase_diagram_figure",

@@ -15,6 +15,14 @@ CAPTIONS: dict[str, str] = {
         "Read one column per bit: the rows on top are the inputs, true carry and output; look for a hidden "
         "unit whose colour flips exactly when 'carry out' does."
     ),
+    "gate_heatmap_figure": (
+        "Each gate per unit and bit, 0 (closed) to 1 (open), under the same tracks as the state: look for a gate "
+        "that holds where 'carry out' must be kept and switches where it changes."
+    ),
+    "network_figure": (
+        "Press Play: watch the carry unit switch on where both bits are 1, come back in the left column at the "
+        "next bit (the memory), and the output bit come out right."
+    ),
     "carry_correlation_figure": (
         "Bars near +1 or -1 mark units that track the carry; a solved net usually has at least one."
     ),

@@ -9,6 +9,7 @@ shows whether carry-0 and carry-1 states fall into separate clusters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -33,6 +34,7 @@ from carrylab.charts.style import (
 from carrylab.charts.validate import as_array, check_same_length
 
 _ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+CELL_STATE_RANGE = 2.0  # an LSTM's c is unbounded: its colour scale is fixed at +-this (|c| beyond it saturates)
 _CLUSTER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 _STAR = "★"
 _TRACK_GAP = 0.03  # vertical space between the tracks and the hidden units (fraction of the plot height)
@@ -62,11 +64,27 @@ def _track_text(values: np.ndarray) -> np.ndarray:
     return np.array([f"{v:.2f}" for v in values], dtype=str)
 
 
+@dataclass(frozen=True)
+class Panel:
+    """One block of rows of a state heatmap: values (T, H) of one state part or gate, drawn as units x bits.
+
+    name: the row axis title ("h", "c", "forget gate"); zrange: the fixed colour range; diverging: a red/blue
+    scale around 0 (states) or a sequential one (gates, 0..1); colorbar: its title."""
+
+    name: str
+    values: np.ndarray
+    zrange: tuple[float, float]
+    diverging: bool
+    colorbar: str
+    symbol: str = "h"  # the value's name in the hover text
+
+
 def hidden_heatmap_figure(
     h: np.ndarray,
     *,
     tracks: Mapping[str, np.ndarray] | None,
     activation: str = "tanh",
+    cell_state: np.ndarray | None = None,
     unit_order: Sequence[int] | np.ndarray | None = None,
     highlight_units: Sequence[int] = (),
     title: str = "Hidden state while adding one example",
@@ -79,6 +97,7 @@ def hidden_heatmap_figure(
     tracks: ordered name -> (T,) values in 0..1 (bits or probabilities), drawn top to bottom in
         that order above the main heatmap, sharing its x axis, with the value written in each cell.
     activation: the range of h, "tanh" (colour range -1..1, diverging) or "sigmoid" (0..1).
+    cell_state: an LSTM's c (T, H), drawn as a second block below h on its own fixed scale (+-CELL_STATE_RANGE).
     unit_order: permutation of range(H); row i (from the top) shows unit unit_order[i] and keeps
         that unit's original number in its label.
     highlight_units: units whose labels get a star and whose rows are outlined.
@@ -88,7 +107,141 @@ def hidden_heatmap_figure(
     if activation not in _ACTIVATION_RANGES:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATION_RANGES)}, got {activation!r}")
     h = as_array("h", h, ndim=2)
-    n_bits, n_units = h.shape
+    panels = [
+        Panel(
+            "hidden unit" if cell_state is None else "h: unit",
+            h,
+            _ACTIVATION_RANGES[activation],
+            activation == "tanh",
+            f"h ({activation})",
+        )
+    ]
+    if cell_state is not None:
+        c = as_array("cell_state", cell_state, ndim=2)
+        if c.shape != h.shape:
+            raise ValueError(f"cell_state must have the shape of h {h.shape}, got {c.shape}")
+        lim = CELL_STATE_RANGE
+        panels.append(Panel("c: unit", c, (-lim, lim), True, f"c (cell state, ±{lim:g})", symbol="c"))
+    return panels_heatmap_figure(
+        panels,
+        tracks=tracks,
+        unit_order=unit_order,
+        highlight_units=highlight_units,
+        title=title,
+        height=height,
+        font_size=font_size,
+        uirevision="hidden_heatmap_figure",
+    )
+
+
+def gate_heatmap_figure(
+    gates: Mapping[str, np.ndarray],
+    *,
+    tracks: Mapping[str, np.ndarray] | None,
+    unit_order: Sequence[int] | np.ndarray | None = None,
+    highlight_units: Sequence[int] = (),
+    title: str = "Gates while adding one example",
+    height: int | None = None,
+    font_size: int = FONT_SIZE,
+) -> go.Figure:
+    """Every gate of a gated cell as units x bits, one block per gate (0..1, one fixed scale), under the same
+    tracks as the state heatmap, so that a gate's value sits right below the bit it acts on.
+
+    gates: ordered gate name ("input", "forget", ...) -> (T, H), the gate at step t (LSB first)."""
+    if not gates:
+        raise ValueError("gates must name at least one gate")
+    panels = [
+        Panel(f"{name}: unit", as_array(f"gates[{name!r}]", values, ndim=2), (0.0, 1.0), False, "gate (0..1)", name)
+        for name, values in gates.items()
+    ]
+    for panel in panels:
+        if np.any(panel.values < 0) or np.any(panel.values > 1):
+            raise ValueError(f"gate {panel.symbol!r} must hold values in [0, 1]")
+    return panels_heatmap_figure(
+        panels,
+        tracks=tracks,
+        unit_order=unit_order,
+        highlight_units=highlight_units,
+        title=title,
+        height=height,
+        font_size=font_size,
+        uirevision="gate_heatmap_figure",
+    )
+
+
+def _track_trace(tracks: Mapping[str, np.ndarray], n_bits: int, font_size: int) -> dict | None:
+    """The heatmap trace of the bit tracks (K, T) on axes x/y, validated; None without tracks."""
+    names, rows = list(tracks or {}), []
+    for name in names:
+        row = as_array(f"tracks[{name!r}]", tracks[name], ndim=1)
+        if row.shape[0] != n_bits:
+            raise ValueError(f"tracks[{name!r}] has length {row.shape[0]}, expected T = {n_bits} (from h)")
+        if np.any(row < 0) or np.any(row > 1):
+            raise ValueError(f"tracks[{name!r}] must hold bits or probabilities in [0, 1]")
+        rows.append(row)
+    if not rows:
+        return None
+    return {
+        "type": "heatmap",
+        "x": np.arange(n_bits),
+        "y": np.array(names, dtype=str),
+        "z": np.vstack(rows),  # (K, T)
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "colorscale": TRACK_SCALE,
+        "showscale": False,
+        "text": np.vstack([_track_text(row) for row in rows]),
+        "texttemplate": "%{text}",
+        "textfont": {"size": font_size - 2},
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": "%{y}<br>bit %{x}<br>value %{z:.3f}<extra></extra>",
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _domains(n_tracks: int, n_panels: int, n_units: int, height: int | None, font_size: int):
+    """(track domain or None, [panel domains top to bottom]) in the plot's 0..1 height: the tracks get the share
+    their rows need (at least 15 %, at most 45 %), the panels split the rest evenly, _TRACK_GAP between blocks."""
+    usable = 1.0 - _TRACK_GAP * (n_panels - 1 + bool(n_tracks))
+    track_share = 0.0
+    if n_tracks:
+        track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_panels * n_units)))
+        if height is not None:  # a given height: each track row still fits its cell text
+            plot_px = height - _MARGIN_TOP_BOTTOM
+            track_share = min(0.45, max(track_share, n_tracks * 1.5 * font_size / (plot_px * usable)))
+    panel_height = usable * (1 - track_share) / n_panels
+    domains, top = [], 1.0
+    track_domain = None
+    if n_tracks:
+        track_domain = [top - usable * track_share, top]
+        top = track_domain[0] - _TRACK_GAP
+    for _ in range(n_panels):
+        domains.append([max(0.0, top - panel_height), top])
+        top = domains[-1][0] - _TRACK_GAP
+    domains[-1][0] = 0.0
+    return track_domain, domains
+
+
+def panels_heatmap_figure(
+    panels: Sequence[Panel],
+    *,
+    tracks: Mapping[str, np.ndarray] | None,
+    unit_order: Sequence[int] | np.ndarray | None = None,
+    highlight_units: Sequence[int] = (),
+    title: str,
+    height: int | None = None,
+    font_size: int = FONT_SIZE,
+    uirevision: str,
+) -> go.Figure:
+    """Tracks on top (axes x/y), then one units x bits block per panel (axes x2/y2, x3/y3, ...), all on one bit
+    axis, every block on its own fixed colour scale with its own colour bar. Arguments as hidden_heatmap_figure's;
+    every panel's values are (T, H) of the same shape."""
+    n_bits, n_units = panels[0].values.shape
+    for panel in panels:
+        if panel.values.shape != (n_bits, n_units):
+            raise ValueError(f"{panel.name} has shape {panel.values.shape}, expected {(n_bits, n_units)}")
     order = np.arange(n_units) if unit_order is None else as_array("unit_order", unit_order, ndim=1, dtype=None)
     if not np.array_equal(np.sort(order), np.arange(n_units)):
         raise ValueError(f"unit_order must be a permutation of range({n_units}), got {order.tolist()}")
@@ -96,115 +249,85 @@ def hidden_heatmap_figure(
     if any(not 0 <= u < n_units for u in highlighted):
         raise ValueError(f"highlight_units must be in range({n_units}), got {sorted(highlighted)}")
 
-    track_names = list(tracks or {})
-    track_rows = []
-    for name in track_names:
-        row = as_array(f"tracks[{name!r}]", tracks[name], ndim=1)
-        if row.shape[0] != n_bits:
-            raise ValueError(f"tracks[{name!r}] has length {row.shape[0]}, expected T = {n_bits} (from h)")
-        if np.any(row < 0) or np.any(row > 1):
-            raise ValueError(f"tracks[{name!r}] must hold bits or probabilities in [0, 1]")
-        track_rows.append(row)
-
-    n_tracks = len(track_rows)
-    main_axes = ("x2", "y2") if n_tracks else ("x", "y")
-    bits = np.arange(n_bits)
+    track = _track_trace(tracks or {}, n_bits, font_size)
+    track_names = list(tracks or {}) if track is not None else []
+    n_tracks, n_panels = len(track_names), len(panels)
+    row_px = 26 if n_panels == 1 else 18
+    natural = max(320, 150 + 26 * n_tracks + row_px * n_panels * n_units)
+    # one block: the tracks' share as before; several: at the natural height too, each track row fits its text
+    given = height if height is not None or n_panels == 1 else natural
+    track_domain, domains = _domains(n_tracks, n_panels, n_units, given, font_size)
+    first = 2 if n_tracks else 1  # the first panel's axis number
+    last_x = "x" if first + n_panels - 1 == 1 else f"x{first + n_panels - 1}"
     x_ticks = {"dtick": tick_step(n_bits), "showgrid": False}
-    data: list[dict] = []
+    data: list[dict] = [track] if track is not None else []
     axes: dict[str, dict] = {}
     if n_tracks:
-        # Two rows sharing x, laid out as make_subplots(rows=2, shared_xaxes=True, vertical_spacing=_TRACK_GAP,
-        # row_heights=[track_share, 1 - track_share]) does it: tracks on top, hidden units below.
-        track_share = min(0.45, max(0.15, n_tracks / (n_tracks + n_units)))
-        if height is not None:  # a given height: each track row still fits its cell text
-            plot_px = height - _MARGIN_TOP_BOTTOM
-            track_share = min(0.45, max(track_share, n_tracks * 1.5 * font_size / (plot_px * (1 - _TRACK_GAP))))
-        usable = 1.0 - _TRACK_GAP
-        total = float(track_share + (1 - track_share))
-        top_height, main_height = usable * (track_share / total), usable * ((1 - track_share) / total)
-        top_start = main_height + _TRACK_GAP
-        axes["xaxis"] = {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2", "showticklabels": False, **x_ticks}
-        top_domain = [top_start, min(1.0, top_start + top_height)]
-        axes["yaxis"] = {"anchor": "x", "domain": top_domain, "autorange": "reversed"}
-        axes["xaxis2"] = {"anchor": "y2", "domain": [0.0, 1.0], **x_ticks, "title": {"text": "bit t (LSB first)"}}
-        axes["yaxis2"] = axis_title("hidden unit", anchor="x2", domain=[0.0, main_height], autorange="reversed")
+        axes["xaxis"] = {"anchor": "y", "domain": [0.0, 1.0], "matches": last_x, "showticklabels": False, **x_ticks}
+        axes["yaxis"] = {"anchor": "x", "domain": track_domain, "autorange": "reversed"}
+    labels = np.array([_unit_label(int(u), int(u) in highlighted) for u in order], dtype=str)
+    outlines = []
+    for i, (panel, domain) in enumerate(zip(panels, domains, strict=True)):
+        k = first + i
+        x_name, y_name = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+        bottom = i == n_panels - 1
+        x_axis = {"anchor": y_name, "domain": [0.0, 1.0], **x_ticks}
+        if bottom:
+            x_axis["title"] = {"text": "bit t (LSB first)"}
+        else:
+            x_axis.update(matches=last_x, showticklabels=False)
+        axes["xaxis" if k == 1 else f"xaxis{k}"] = x_axis
+        axes["yaxis" if k == 1 else f"yaxis{k}"] = axis_title(
+            panel.name, anchor=x_name, domain=domain, autorange="reversed"
+        )
         data.append(
             {
                 "type": "heatmap",
-                "x": bits,
-                "y": np.array(track_names, dtype=str),
-                "z": np.vstack(track_rows),  # (K, T)
-                "zmin": 0.0,
-                "zmax": 1.0,
-                "colorscale": TRACK_SCALE,
-                "showscale": False,
-                "text": np.vstack([_track_text(row) for row in track_rows]),
-                "texttemplate": "%{text}",
-                "textfont": {"size": font_size - 2},
+                "x": np.arange(n_bits),
+                "y": labels,
+                "z": panel.values.T[order],
+                "zmin": panel.zrange[0],
+                "zmax": panel.zrange[1],
+                "colorscale": DIVERGING_SCALE if panel.diverging else SEQUENTIAL_SCALE,
+                "colorbar": {
+                    "title": {"text": panel.colorbar, "side": "right"},
+                    "len": domain[1] - domain[0],
+                    "y": domain[0],
+                    "yanchor": "bottom",
+                },
                 "xgap": 1,
                 "ygap": 1,
-                "hovertemplate": "%{y}<br>bit %{x}<br>value %{z:.3f}<extra></extra>",
-                "xaxis": "x",
-                "yaxis": "y",
+                "hovertemplate": f"%{{y}}<br>after bit %{{x}}<br>{panel.symbol} = %{{z:.3f}}<extra></extra>",
+                "xaxis": x_name,
+                "yaxis": y_name,
             }
         )
-        main_domain = [0.0, (1 - _TRACK_GAP) * (1 - track_share)]
-    else:
-        axes["xaxis"] = {"anchor": "y", "domain": [0.0, 1.0], **x_ticks, "title": {"text": "bit t (LSB first)"}}
-        axes["yaxis"] = axis_title("hidden unit", anchor="x", domain=[0.0, 1.0], autorange="reversed")
-        main_domain = [0.0, 1.0]
-
-    zmin, zmax = _ACTIVATION_RANGES[activation]
-    labels = np.array([_unit_label(int(u), int(u) in highlighted) for u in order], dtype=str)
-    data.append(
-        {
-            "type": "heatmap",
-            "x": bits,
-            "y": labels,
-            "z": h.T[order],
-            "zmin": zmin,
-            "zmax": zmax,
-            "colorscale": DIVERGING_SCALE if activation == "tanh" else SEQUENTIAL_SCALE,
-            "colorbar": {
-                "title": {"text": f"h ({activation})", "side": "right"},
-                "len": main_domain[1] - main_domain[0],
-                "y": main_domain[0],
-                "yanchor": "bottom",
-            },
-            "xgap": 1,
-            "ygap": 1,
-            "hovertemplate": "%{y}<br>after bit %{x}<br>h = %{z:.3f}<extra></extra>",
-            "xaxis": main_axes[0],
-            "yaxis": main_axes[1],
-        }
-    )
-    outlines = [
-        {
-            "line": {"color": "black", "width": 3},
-            "type": "rect",
-            "x0": -0.5,
-            "x1": n_bits - 0.5,
-            "xref": main_axes[0],
-            "y0": position - 0.5,
-            "y1": position + 0.5,
-            "yref": main_axes[1],
-        }
-        for position, unit in enumerate(order.tolist())
-        if unit in highlighted
-    ]
+        outlines += [
+            {
+                "line": {"color": "black", "width": 3},
+                "type": "rect",
+                "x0": -0.5,
+                "x1": n_bits - 0.5,
+                "xref": x_name,
+                "y0": position - 0.5,
+                "y1": position + 0.5,
+                "yref": y_name,
+            }
+            for position, unit in enumerate(order.tolist())
+            if unit in highlighted
+        ]
     if outlines:
         axes["shapes"] = outlines
-    natural = max(320, 150 + 26 * (n_units + n_tracks))
     height = natural if height is None else int(height)
     scale = font_size / FONT_SIZE
     axes["margin"] = margins(left=round(_label_margin(labels, track_names) * scale), right=_COLORBAR_MARGIN)
     plot_height = height - axes["margin"]["t"] - axes["margin"]["b"]
-    pitch = plot_height * (main_domain[1] - main_domain[0]) / max(n_units, 1)  # pixels per unit row
+    pitch = plot_height * (domains[0][1] - domains[0][0]) / max(n_units, 1)  # pixels per unit row
     every = max(1, int(np.ceil(1.3 * font_size / pitch)))
     if every > 1:  # too many rows to label each one legibly: every k-th, from the top
-        unit_axis = "yaxis2" if n_tracks else "yaxis"
-        axes[unit_axis].update(tickmode="linear", tick0=0, dtick=every)
-    spec = layout(title=title, uirevision="hidden_heatmap_figure", height=height, **axes)
+        for k in range(first, first + n_panels):
+            axes["yaxis" if k == 1 else f"yaxis{k}"].update(tickmode="linear", tick0=0, dtick=every)
+    spec = layout(title=title, uirevision=uirevision, height=height, **axes)
     if font_size != FONT_SIZE:
         spec["font"] = {"size": font_size}
     return figure(data, spec)

@@ -94,16 +94,17 @@ def margins(*, left: int | None = None, right: int | None = None) -> dict:
     return out
 
 
-def figure(data: list[dict], layout: dict) -> go.Figure:
+def figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
     """One `go.Figure` from finished trace dicts (each with its "type") and a layout dict, built in one step.
 
     Plotly's per-property validation is skipped with the figure's `_validate=False` (private: added in plotly.py
     4.7, PR #2403, the same switch plotly's own template loading uses; plotly 7.1 has no public one, see plotly.py
     issue #1812). Validation cost more than everything else in a live frame, and tests/test_charts.py rebuilds
-    every chart with full validation and requires the same JSON. Plotly copies `data` and `layout`, so shared
-    constants stay untouched, and the figure behaves like any other afterwards (`update_layout` etc. work).
+    every chart with full validation and requires the same JSON. frames: an animation's frames (dicts with a name,
+    the changed traces' data and their indices). Plotly copies `data` and `layout`, so shared constants stay
+    untouched, and the figure behaves like any other afterwards (`update_layout` etc. work).
     """
-    spec = {"data": data, "layout": layout}
+    spec = {"data": data, "layout": layout, **({"frames": frames} if frames else {})}
     try:
         return go.Figure(spec, _validate=False)
     except TypeError:  # a plotly without the switch ("invalid Figure property: _validate"): validate, same figure

@@ -1,11 +1,11 @@
 """Streamlit view sections of the dashboard: one module per section, each exposing a ``render`` function.
 
-Why this shape: `dashboard.py` stays thin glue, and a new view is a new module plus one line in the
-dashboard's ``VIEWS`` list of ``(tab label, renderers)``, each renderer taking the `Session`, e.g.
-``("Training", (training.render, probe.render))``; `carry_tabs` adapts the carry views, which take a trainer
-and an analysis. A view reads the `Session` (trainer, settings, cached per-step analysis) and draws; it never
-trains (training happens in `controls`, or in the live frame while playing) and never builds figures itself
-(`carrylab.charts` does).
+Why this shape: `dashboard.py` stays thin glue, and a new view is a new module plus one line in
+`registry.VIEWS`, the one list of ``(tab label, renderers)``, each renderer taking the `Session`, e.g.
+``("Training", (training.render, probe.render))``. Helpers every view uses (`show_chart`, `explain`,
+`PLOTLY_CONFIG`, the session's carry analysis) live in `common`. A view reads the `Session` (trainer,
+settings, cached per-step analysis) and draws; it never trains (training happens in `controls`, or in the live
+frame while playing) and never builds figures itself (`carrylab.charts` does).
 
 The tabs are lazy (``on_change="rerun"``): only the open tab's views run, so an expensive diagnostic
 view costs nothing while the presenter watches the training tab. The first tab is open by default.

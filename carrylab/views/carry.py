@@ -4,41 +4,22 @@ Why: adding least-significant bit first needs exactly one bit of memory, the car
 that track it (per-unit correlation), says how well a linear probe reads it from the whole state (against what the
 current input bits alone would give), and shows one example's hidden state with those units outlined, right
 below the true carry, so the audience can see a unit switch on when a carry is produced and off when it is used.
-
-Also home of the two small helpers every carry view uses (``show_chart``, ``explain``), so that all charts get
-the same Plotly config, width and caption style.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from carrylab.analysis import CarryAnalysis, probe_trace, resolve_probe
-from carrylab.charts import CAPTIONS, carry_correlation_figure, enlarged, hidden_heatmap_figure, probe_accuracy_figure
+from carrylab.charts import CAPTIONS, carry_correlation_figure, hidden_heatmap_figure, probe_accuracy_figure
 from carrylab.formatting import percent
+from carrylab.views.common import explain, show_chart
+from rnn_core import diagnostics as diag
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
 
-PRESENTATION_CHART_HEIGHT = 400  # at most, in presentation mode: a section with its charts fits a 720-pixel screen
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-
-
-def show_chart(fig: go.Figure, key: str, caption: str | None = None, *, large: bool = False) -> None:
-    """Draw a figure full width under a unique key, with its one-line caption below; large: presentation mode's
-    larger text (`charts.enlarged`)."""
-    if large:
-        fig = enlarged(fig, height=min(fig.layout.height or PRESENTATION_CHART_HEIGHT, PRESENTATION_CHART_HEIGHT))
-    st.plotly_chart(fig, key=key, width="stretch", config=PLOTLY_CONFIG, theme=None)
-    if caption:
-        st.caption(caption)
-
-
-def explain(markdown: str) -> None:
-    """The short "What am I looking at?" expander under a section."""
-    with st.expander("What am I looking at?"):
-        st.markdown(markdown)
+PART_NAMES = {"h": "h (the hidden state)", "c": "c (the LSTM's cell state)"}
 
 
 def sample_note(analysis: CarryAnalysis) -> str:
@@ -63,8 +44,13 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None, presentatio
         _headline(analysis)
         left, right = st.columns(2)
         with left:
-            fig = carry_correlation_figure(analysis.carry_corr, best_units=analysis.carry_units)
-            show_chart(fig, "carry_corr_chart", CAPTIONS["carry_correlation_figure"], large=presentation)
+            for part, corr in analysis.part_corr.items():
+                best = analysis.carry_units if part == "h" else diag.best_carry_units(corr, 1).tolist()
+                fig = carry_correlation_figure(corr, best_units=best)
+                if len(analysis.part_corr) > 1:
+                    fig.update_layout(title_text=f"Correlation with the carry: units of {PART_NAMES[part]}")
+                key = "carry_corr_chart" if part == "h" else f"carry_corr_chart_{part}"
+                show_chart(fig, key, CAPTIONS["carry_correlation_figure"], large=presentation)
         with right:
             _probe_history(trainer, large=presentation)
         st.caption(sample_note(analysis))
@@ -75,14 +61,15 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None, presentatio
     if note:
         st.warning(note)
     trace = probe_trace(trainer.model, task, a, b, op)
-    order = np.argsort(-np.abs(np.nan_to_num(analysis.carry_corr)), kind="stable")
+    order = np.argsort(-analysis.unit_strength, kind="stable")
     fig = hidden_heatmap_figure(
         trace.hidden,
         tracks=trace.tracks,
         activation=analysis.activation,
+        cell_state=trace.states.get("c"),
         unit_order=order,
         highlight_units=analysis.carry_units,
-        title=f"Hidden state for {a} {SYMBOLS[op]} {b}, sorted by |r| with carry",
+        title=f"State for {a} {SYMBOLS[op]} {b}, sorted by |r| with carry",
     )
     bits = f"{trace.longest_chain} bit{'s' if trace.longest_chain != 1 else ''}"
     st.markdown(f"**{trace.line()}** (longest carry chain: {bits})")
@@ -105,29 +92,35 @@ def render(trainer: Trainer, analysis: CarryAnalysis, *, probe=None, presentatio
 
 
 def _headline(analysis: CarryAnalysis) -> None:
-    best = int(analysis.best_units[0])
-    r = float(analysis.carry_corr[best])
+    part, best, r = analysis.best_carry
+    where = f"{part} unit {best}" if len(analysis.part_corr) > 1 else f"unit {best}"
     c1, c2, c3 = st.columns(3)
-    c1.metric("Best carry unit", f"unit {best}: r = {r:+.2f}", help="Pearson correlation with the true carry.")
+    c1.metric("Best carry unit", f"{where}: r = {r:+.2f}", help="Pearson correlation with the true carry.")
     c2.metric(
         "Linear probe",
         percent(analysis.probe_accuracy),
-        help="How often a linear read-out of the hidden state gets the carry right, over (example, bit) pairs.",
+        help="How often a linear read-out of the whole state (every part) gets the carry right, over (example, bit) "
+        "pairs.",
     )
     c3.metric(
         "Inputs alone",
         percent(analysis.carry_baseline),
         help="The best carry accuracy possible from the two current input bits alone, without any memory.",
     )
+    if len(analysis.part_probe) > 1:
+        alone = ", ".join(f"{p} alone {percent(v)}" for p, v in analysis.part_probe.items())
+        st.markdown(f"**Linear probe per state part:** {alone} (whole state {percent(analysis.probe_accuracy)}).")
     strong = [u for u in analysis.carry_units if abs(analysis.carry_corr[u]) >= 0.8]
     if strong:
         names = ", ".join(f"unit {u} (r = {analysis.carry_corr[u]:+.2f})" for u in strong)
         st.markdown(f"**Carry units:** {names}.")
-    else:
+    elif part == "h":
         st.markdown(
             f"**No single unit tracks the carry yet** (best |r| = {abs(r):.2f}); it may be spread over several "
             "units: the probe reads the whole state."
         )
+    else:
+        st.markdown(f"**The carry lives in the cell state:** {where} (r = {r:+.2f}); no unit of h has |r| >= 0.8.")
 
 
 def _probe_history(trainer: Trainer, *, large: bool = False) -> None:

@@ -26,9 +26,11 @@ import streamlit as st
 from carrylab import lifetime
 from carrylab.session import STATE_KEY, Notice, Session, get_session
 from carrylab.settings import (
+    CELL_LABELS,
     SETTINGS,
     STREAMLIT_PARAMS,
     Setting,
+    cell_name,
     parse_query_params,
     parse_value,
     to_query_params,
@@ -50,6 +52,7 @@ _CHOICE_LABELS = {
     **{op: f"{op} ({sym})" for op, sym in SYMBOLS.items()},
     "pcg64": "pcg64 (default_rng)",
     "legacy": "legacy (RandomState)",
+    **CELL_LABELS,
 }
 
 
@@ -178,8 +181,10 @@ def render_sidebar(session: Session):
     with st.sidebar:
         top = st.container()
         st.header("Task and model")
-        for name in ("operator", "n_bits", "n_hidden", "variant"):
+        for name in ("operator", "n_bits", "cell", "n_hidden"):
             setting_widget(SETTINGS[name], session)
+        elman = st.session_state.get("cell", session.settings["cell"]) == "elman"
+        setting_widget(SETTINGS["variant"], session, disabled=not elman)
         st.header("Training")
         for name in ("eta", "batch_size", "optimizer", "loss", "seed", "steps_per_click"):
             setting_widget(SETTINGS[name], session)
@@ -303,5 +308,5 @@ def operator_caption(session: Session) -> str:
     pairs = f"{task.n_pairs:,} pairs" if task.enumerable else f"a fixed sample of {len(task.exhaustive()):,} pairs"
     return escape_markdown(
         f"Learning {what} on {settings['n_bits']}-bit numbers, least significant bit first, with "
-        f"{settings['n_hidden']} hidden units ({settings['variant']}); accuracy is measured on {pairs}."
+        f"{settings['n_hidden']} hidden units ({cell_name(settings)}); accuracy is measured on {pairs}."
     )

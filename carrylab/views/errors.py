@@ -15,7 +15,7 @@ import streamlit as st
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, bit_error_heatmap, chain_accuracy_figure
 from carrylab.formatting import percent
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.train import Trainer
 
 if TYPE_CHECKING:  # pandas (~0.5 s to import) loads on first use, after the page's first elements

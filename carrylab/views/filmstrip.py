@@ -15,7 +15,7 @@ import streamlit as st
 from carrylab.analysis import probe_trace, resolve_probe, snapshot_model
 from carrylab.charts import CAPTIONS, hidden_heatmap_figure
 from carrylab.formatting import percent
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.metrics import evaluate
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
@@ -70,7 +70,8 @@ def render(trainer: Trainer, probe=None) -> None:
         trace.hidden,
         tracks=trace.tracks,
         activation=model.activation,
-        title=f"Step {snap_step:,}: hidden state while computing {a} {SYMBOLS[op]} {b}",
+        cell_state=trace.states.get("c"),
+        title=f"Step {snap_step:,}: state while computing {a} {SYMBOLS[op]} {b}",
     )
     show_chart(fig, "filmstrip_chart", CAPTIONS["hidden_heatmap_figure"])
     explain(

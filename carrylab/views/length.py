@@ -16,7 +16,7 @@ import streamlit as st
 
 from carrylab.analysis import LENGTH_WIDTHS, LengthCurve, length_curve
 from carrylab.charts import CAPTIONS, length_generalisation_figure
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.train import Trainer
 
 CACHE_KEY = "length_cache"  # {"model": identity of the trainer, "curve": LengthCurve}

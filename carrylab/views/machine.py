@@ -13,7 +13,8 @@ import streamlit as st
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, automaton_figure, state_space_figure
 from carrylab.formatting import percent
-from carrylab.views.carry import explain, sample_note, show_chart
+from carrylab.views.carry import sample_note
+from carrylab.views.common import explain, show_chart
 from rnn_core.train import Trainer
 
 _REFERENCE_LABELS = ["s0<br>c=0", "s1<br>c=1"]  # c: the carry (the borrow for subtraction)

@@ -12,7 +12,7 @@ import streamlit as st
 from carrylab.analysis import CarryAnalysis
 from carrylab.charts import CAPTIONS, pair_grid_figure
 from carrylab.formatting import percent
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.tasks import SYMBOLS
 from rnn_core.train import Trainer
 

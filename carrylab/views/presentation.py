@@ -3,8 +3,9 @@
 Why: in front of an audience the presenter should not hunt through a sidebar and tabs. With the toggle on
 (key `presentation`, `presentation=1` in the URL) the page is a sequence of sections, each at most one 1280x720
 screen, so that scrolling one screen at a time tells the story: (1) the control row, the headline numbers and
-the error curve; (2) the probe, its bit table beside the hidden-state heatmap; (3) carry in the units; (4) the
-learned machine, its state space and both machines side by side; (5) longer numbers. The settings sidebar is
+the error curve; (2) the probe, its bit table beside the hidden-state heatmap; (3) the network picture, animated
+bit by bit; (4) carry in the units; (5) the learned machine, its state space and both machines side by side; (6)
+longer numbers. The settings sidebar is
 not drawn (and hidden with CSS, since ``initial_sidebar_state`` only applies when the page is first opened); the
 few settings a demo changes sit in a "Settings" popover next to the title (`controls.render_header`). Text is
 larger than in normal mode, never smaller, and captions are dark enough to read from the back of a room.
@@ -19,18 +20,19 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab.session import Session
-from carrylab.views import carry, carry_tabs, length, machine
+from carrylab.views import carry, length, machine, network
 from carrylab.views import probe as probe_view
 from carrylab.views import training as training_view
+from carrylab.views.common import carry_analysis, probe_operands
 
 
 def _carry(session: Session) -> None:
-    analysis = carry_tabs.analysis(session)
-    carry.render(session.trainer, analysis, probe=carry_tabs.probe(session), presentation=True)
+    analysis = carry_analysis(session)
+    carry.render(session.trainer, analysis, probe=probe_operands(session), presentation=True)
 
 
 def _machine(session: Session) -> None:
-    machine.render(session.trainer, carry_tabs.analysis(session), presentation=True)
+    machine.render(session.trainer, carry_analysis(session), presentation=True)
 
 
 def _length(session: Session) -> None:
@@ -38,7 +40,12 @@ def _length(session: Session) -> None:
 
 
 # The sections of the story below the live part: (container key, renderer), in order. Each container is one screen.
-STORY = (("story_carry", _carry), ("story_machine", _machine), ("story_length", _length))
+STORY = (
+    ("story_network", network.render),
+    ("story_carry", _carry),
+    ("story_machine", _machine),
+    ("story_length", _length),
+)
 # Captions: the theme's text colour at full opacity instead of Streamlit's 60 % (#767676 on white, 4.5:1), for a
 # contrast of at least 7:1 (WCAG AAA) on a projector. tests/test_presentation.py computes the ratio from these.
 CAPTION_COLOUR = "#3D3D3D"

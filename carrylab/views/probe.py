@@ -17,13 +17,14 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab import charts
+from carrylab.analysis import ProbeTrace
 from carrylab.components.live_chart import live_chart
-from carrylab.session import ProbeResult, Session
+from carrylab.session import Session
 from carrylab.settings import SETTINGS, operand_range_text, parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
-from carrylab.views.carry import explain
+from carrylab.views.common import PLOTLY_CONFIG, explain
 from carrylab.views.controls import read_widgets, setting_widget
-from carrylab.views.training import PLOTLY_CONFIG, presenting
+from carrylab.views.training import presenting
 
 TABLE_EXPLANATION = (
     "**What is drawn**: the net adding one example, one row per time step. The numbers are fed in least "
@@ -48,21 +49,49 @@ HEATMAP_EXPLANATION = (
     "input bits; the output is y_t = sigmoid(h_t W_out + b_out). The same weights are used at every step, and "
     "h_(t-1) is the only way anything about earlier bits reaches step t, so the carry must live there."
 )
+GATED_MATH = (
+    " (That is the Elman cell's step; a gated cell's own equations are under its gate heatmap below, and its "
+    "state is still the only way earlier bits reach step t.)"
+)
+CELL_STATE_EXPLANATION = (
+    "\n\n**The LSTM's two parts**: the upper block is h_t = o_t * tanh(c_t), what the read-out sees; the lower "
+    "block is the cell state c_t = f_t * c_(t-1) + i_t * g_t, the LSTM's memory, on its own fixed scale (-2..2; "
+    "larger |c| shows as the darkest colour). The carry may live in either."
+)
+CELL_NOTES = {"gru": GATED_MATH, "lstm": GATED_MATH + CELL_STATE_EXPLANATION}
+GATE_EXPLANATION = {
+    "lstm": (
+        "**What is drawn**: the LSTM's three gates at every bit, under the same tracks, units in the state "
+        "heatmap's order: the input gate i_t (how much of the new candidate enters c), the forget gate f_t (how "
+        "much of c_(t-1) is kept) and the output gate o_t (how much of tanh(c_t) shows in h_t); 0 = closed, "
+        "1 = open.\n\n"
+        "**What to look for**: on the carry unit, the forget gate open (near 1) while the carry must be kept "
+        "(a_t != b_t: the carry passes through unchanged) and the input gate open where a carry is made or used "
+        "up (a_t = b_t)."
+    ),
+    "gru": (
+        "**What is drawn**: the GRU's two gates at every bit, under the same tracks, units in the state "
+        "heatmap's order: the reset gate r_t (how much of h_(t-1) the candidate sees) and the update gate z_t "
+        "(how much of h_(t-1) is kept: h_t = (1 - z_t) n_t + z_t h_(t-1)); 0 = closed, 1 = open.\n\n"
+        "**What to look for**: on the carry unit, the update gate near 1 where the carry is simply passed on "
+        "(a_t != b_t) and near 0 where the current bits settle it (a_t = b_t)."
+    ),
+}
 # Presentation mode: the heatmap stands beside the bit table, both on one 720-pixel screen under the section's
 # heading; its height is at most this (a 32-unit net's natural height is 1,140 px: then every other unit is labelled).
 PRESENTATION_HEATMAP_MAX = 580
 
 
-def result_line(result: ProbeResult, n_bits: int) -> str:
+def result_line(result: ProbeTrace, n_bits: int) -> str:
     """Markdown: '13 + 33 = 46 ✓', or the wrong answer with ✗ and the right one."""
     lhs = f"{result.a} {result.symbol} {result.b}"
     modulo = f" (mod 2^{n_bits})" if result.op == "sub" else ""
     if result.correct:
-        return f"### `{lhs} = {result.predicted_value}` :green[✓]{modulo}"
-    return f"### `{lhs} = {result.predicted_value}` :red[✗] — the right answer is `{result.true_value}`{modulo}"
+        return f"### `{lhs} = {result.net_answer}` :green[✓]{modulo}"
+    return f"### `{lhs} = {result.net_answer}` :red[✗] — the right answer is `{result.answer}`{modulo}"
 
 
-def _operands(session: Session) -> tuple[int, int, str] | None:
+def valid_operands(session: Session) -> tuple[int, int, str] | None:
     """The validated operands and operator, or None after showing why they are not usable."""
     op = probe_operator(session.settings)
     n_bits = int(session.settings["n_bits"])
@@ -78,22 +107,31 @@ def _operands(session: Session) -> tuple[int, int, str] | None:
     return None if errors else (values[0], values[1], op)
 
 
-def _heatmap(session: Session, result: ProbeResult, order, **size):
+def _heatmap(session: Session, result: ProbeTrace, order, **size):
     """size: height and font_size for hidden_heatmap_figure (presentation mode)."""
     return charts.hidden_heatmap_figure(
         result.hidden,
-        tracks={
-            "a": result.a_bits,
-            "b": result.b_bits,
-            "carry out": result.carry_out,
-            "target": result.target,
-            "P(y=1)": result.prob,
-            "prediction": result.pred,
-        },
+        tracks=result.tracks,
         activation=session.trainer.model.activation,
+        cell_state=result.states.get("c"),
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
-        title=f"Hidden state while computing {result.a} {result.symbol} {result.b}",
+        title=f"{'State' if len(result.states) > 1 else 'Hidden state'} while computing "
+        f"{result.a} {result.symbol} {result.b}",
+        **size,
+    )
+
+
+def _gate_heatmap(result: ProbeTrace, order, **size):
+    """The gates of a gated cell for the probe (None for an Elman cell), rows in the state heatmap's order."""
+    if not result.gates:
+        return None
+    return charts.gate_heatmap_figure(
+        result.gates,
+        tracks=result.tracks,
+        unit_order=order,
+        highlight_units=order[:1].tolist() if order is not None else (),
+        title=f"Gates while computing {result.a} {result.symbol} {result.b}",
         **size,
     )
 
@@ -106,14 +144,11 @@ def _probe_and_heatmap(session: Session, a: int, b: int, op: str):
     large = presenting(session)
 
     def build():
-        if not large:
-            return _heatmap(session, result, order)
-        return _heatmap(
-            session, result, order, height=PRESENTATION_HEATMAP_MAX, font_size=charts.PRESENTATION_FONT_SIZE
-        )
+        size = {"height": PRESENTATION_HEATMAP_MAX, "font_size": charts.PRESENTATION_FONT_SIZE} if large else {}
+        return _heatmap(session, result, order, **size), _gate_heatmap(result, order, **size)
 
-    figure = session.cached(f"hidden_heatmap:{a}:{b}:{op}:{order_key}:{large}", build)
-    return result, order, figure
+    figures = session.cached(f"hidden_heatmap:{a}:{b}:{op}:{order_key}:{large}", build)
+    return result, order, figures
 
 
 def render(session: Session) -> None:
@@ -150,7 +185,7 @@ def _inputs_and_table(session: Session):
     setting_widget(SETTINGS["order_units"], session, container=cols[-1])
     read_widgets(session, ["operand_a", "operand_b", "order_units"])
 
-    operands = _operands(session)
+    operands = valid_operands(session)
     if operands is None:
         return
     result, order, figure = session.throttled(
@@ -172,7 +207,8 @@ def _inputs_and_table(session: Session):
     return figure, order
 
 
-def _heatmap_chart(session: Session, figure, order) -> None:
+def _heatmap_chart(session: Session, figures, order) -> None:
+    figure, gate_figure = figures
     if session.settings["order_units"] and order is None:
         st.info(
             f"{escape_markdown(session.settings['operator'])} has no carry for a unit to track, so the units stay "
@@ -182,4 +218,9 @@ def _heatmap_chart(session: Session, figure, order) -> None:
     sorted_note = " Rows are sorted by |correlation with the carry|; ★ marks the strongest unit."
     st.caption(charts.CAPTIONS["hidden_heatmap_figure"] + (sorted_note if order is not None else ""))
     if not presenting(session):
-        explain(HEATMAP_EXPLANATION)
+        explain(HEATMAP_EXPLANATION + CELL_NOTES.get(session.trainer.model.cell, ""))
+    if gate_figure is not None:
+        live_chart(gate_figure, key="gate_heatmap", live=session.running, config=PLOTLY_CONFIG)
+        st.caption(charts.CAPTIONS["gate_heatmap_figure"])
+        if not presenting(session):
+            explain(GATE_EXPLANATION[session.trainer.model.cell])

@@ -18,11 +18,9 @@ from carrylab.components.live_chart import live_chart
 from carrylab.formatting import percent, signed_delta
 from carrylab.session import RECENT_WINDOW, MetricValues, Session
 from carrylab.settings import SETTINGS
-from carrylab.views.carry import explain
+from carrylab.views.common import PLOTLY_CONFIG, explain
 from carrylab.views.controls import read_widgets, setting_widget
 
-# Plotly toolbar: keep zoom/pan/reset and the PNG export; no logo, no editing.
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 ERROR_HEIGHT = 420
 PRESENTATION_ERROR_HEIGHT = 380  # presentation mode: with the title, controls and numbers, one 720-pixel screen
 

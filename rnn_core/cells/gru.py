@@ -31,6 +31,8 @@ class GRU(RecurrentModel):
     work = 3
     state_range = (-1.0, 1.0)
     options = ("init",)
+    blocks = ("reset", "update", "candidate")
+    gate_names = ("reset", "update")
     torch_layout = {  # PyTorch state_dict key -> (parameter, how): "T" transposed, "=" as is
         "weight_ih_l0": ("W_in", "T"),
         "weight_hh_l0": ("W_rec", "T"),
@@ -68,6 +70,10 @@ class GRU(RecurrentModel):
         z = sigmoid(proj[..., H : 2 * H] + rec[..., H : 2 * H])
         n = np.tanh(proj[..., 2 * H :] + r * rec[..., 2 * H :])
         return r, z, n
+
+    def gates(self, proj, rec) -> dict[str, np.ndarray]:
+        r, z, _ = self._gates(proj, rec)
+        return {"reset": r, "update": z}
 
     def combine(self, proj, rec, state) -> dict[str, np.ndarray]:
         r, z, n = self._gates(proj, rec)

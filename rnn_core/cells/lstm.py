@@ -32,6 +32,8 @@ class LSTM(RecurrentModel):
     work = 4
     state_range = (-1.0, 1.0)
     options = ("init", "forget_bias")
+    blocks = ("input", "forget", "candidate", "output")
+    gate_names = ("input", "forget", "output")
     torch_layout = ONE_BIAS_TORCH_LAYOUT
 
     def __init__(
@@ -64,6 +66,10 @@ class LSTM(RecurrentModel):
     def _gates(self, a):
         H = self.n_hidden
         return sigmoid(a[..., :H]), sigmoid(a[..., H : 2 * H]), np.tanh(a[..., 2 * H : 3 * H]), sigmoid(a[..., 3 * H :])
+
+    def gates(self, proj, rec) -> dict[str, np.ndarray]:
+        i, f, _, o = self._gates(proj + rec)
+        return {"input": i, "forget": f, "output": o}
 
     def combine(self, proj, rec, state) -> dict[str, np.ndarray]:
         i, f, g, o = self._gates(proj + rec)
