@@ -17,7 +17,7 @@ import streamlit as st
 from carrylab.charts import CAPTIONS, seed_sweep_figure
 from carrylab.formatting import percent
 from carrylab.sweeps import run_jobs, workers
-from carrylab.views.carry import explain, show_chart
+from carrylab.views.common import explain, show_chart
 from rnn_core.engine import make_jobs
 from rnn_core.train import TrainConfig, Trainer
 

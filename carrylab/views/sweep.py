@@ -26,7 +26,7 @@ from carrylab.session import Notice, Session
 from carrylab.settings import config_from_settings, settings_from_config
 from carrylab.sweeps import run_jobs, workers
 from carrylab.views import escape_markdown, push_settings
-from carrylab.views.carry import PLOTLY_CONFIG, explain
+from carrylab.views.common import PLOTLY_CONFIG, explain
 from rnn_core.engine import make_jobs
 from rnn_core.results import ResultsError, SweepSpec, make_row, read_results
 from rnn_core.sweep import grid_points, parse_grid, point_config, summarise
