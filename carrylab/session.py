@@ -14,17 +14,17 @@ and call its methods. Rules it follows (Streamlit's own guidance for long-runnin
 - a failed action becomes a `Notice` for the page instead of an exception: a bad setting changes nothing; a
   divergence keeps the steps before the failing one (trained, logged and evaluated once more) and rolls the
   weights back to just before it.
-- one script run at a time: with Streamlit's fast reruns a click starts a new run of the script while the previous
-  one is still running. Each run (and each callback that replaces the trainer) holds the session through
-  `exclusive()`; a newer run that is waiting makes `superseded()` true, and the training in the older run, checked
-  after every step, ends at once. So the session's trainer is never used by two runs at the same time, and a Stop,
-  Pause or Reset takes effect within about one training step.
+- one script run at a time (`carrylab.guard`): a newer run makes `superseded()` true and the older run's training
+  ends within about one step, so no trainer is used by two runs at once.
+
+Its parts, one job each: the current run (`carrylab.run.Run`: trainer, wall clock, name), the pinned runs
+(`carrylab.pinned`), the race (`carrylab.race`), the per-step caches (`carrylab.step_cache`) and the run guard
+(`carrylab.guard`); this class reconciles settings and turns actions into notices.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -32,6 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from carrylab.guard import RUN_WAIT_SECONDS, RunGuard, SessionBusy  # noqa: F401 (re-exported)
+from carrylab.pinned import PinError, PinnedRuns
+from carrylab.run import Run, labels
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
@@ -49,7 +52,15 @@ from carrylab.settings import (
     probe_operator,
     settings_from_config,
 )
-from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
+from carrylab.step_cache import PLAYING_REFRESH_FRAMES, StepCache  # noqa: F401 (re-exported)
+from rnn_core.checkpoint import (
+    CheckpointError,
+    checkpoint_bytes,
+    is_runs_checkpoint,
+    load_checkpoint,
+    load_runs_checkpoint,
+    runs_checkpoint_bytes,
+)
 from rnn_core.metrics import Evaluation
 from rnn_core.tasks import OPERATORS, SYMBOLS, decode_outputs
 from rnn_core.train import Trainer, TrainingDiverged
@@ -59,16 +70,8 @@ FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 fr
 FIRST_CHUNK_STEPS = 50  # a "Train N steps" click first trains this many steps to time them ...
 CHUNK_SECONDS = 0.25  # ... then chunks of at most this long (a progress update, and a chance to be interrupted)
 PLAY_FRAME_SECONDS = 0.5  # a live frame trains at most this long, whatever the demo speed and the model size
-RUN_WAIT_SECONDS = 60.0  # a run waits at most this long for the session's previous run to end (SessionBusy)
 RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent steps
-# While playing, views that are costly to draw (the probe heatmap) refresh every this many frames: building and
-# drawing the heatmap every frame halves the frame rate, and a browser skips redrawing an unchanged chart.
-PLAYING_REFRESH_FRAMES = 4
 OPERANDS = ("operand_a", "operand_b")  # the probe's operands
-
-
-class SessionBusy(RuntimeError):
-    """The session's previous script run did not end within RUN_WAIT_SECONDS."""
 
 
 @dataclass(frozen=True)
@@ -200,27 +203,20 @@ class Session:
         self.notices: list[Notice] = []
         self.refused: set[str] = set()  # settings whose widgets still show a refused value (the page puts it back)
         try:
-            self.trainer = Trainer(config_from_settings(self.settings))
+            trainer = Trainer(config_from_settings(self.settings))
         except ValueError as exc:  # values valid one by one, too large together (e.g. from a link)
-            self.trainer = self._fall_back_in_size(exc)
+            trainer = self._fall_back_in_size(exc)
+        self.current = Run(trainer)  # the run the controls train and the views show
+        self.pinned = PinnedRuns()
+        self.race = None  # a carrylab.race.Race once one was started
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
         self.running = False  # Play/Pause
-        self._cache_key: tuple[int, int] | None = None
-        self._cache: dict[str, object] = {}
-        self._order: tuple[int, np.ndarray] | None = None  # (model_version, unit order), reused while playing
+        self._caches = StepCache()
         self._shown: tuple[tuple[int, int], MetricValues] | None = None  # metrics last shown
         self._previous: MetricValues | None = None  # metrics shown before those (for deltas)
         self.frames = 0  # live frames played so far (for throttled views)
-        self._throttled: dict[str, tuple[int, tuple, object]] = {}  # name -> (frame, key, value)
-        # Held while the trainer changes (a training chunk) and while a checkpoint is written: a download's
-        # data callback runs on a thread of its own, possibly during a live frame.
-        self.lock = threading.RLock()
-        # One script run at a time (exclusive(), superseded()): the run holding the session, as (thread id, claim
-        # number), and the number of the newest claim.
-        self._run_lock = threading.Lock()
-        self._claims_lock = threading.Lock()
-        self._claims = 0
-        self._holder: tuple[int, int] | None = None
+        self.guard = RunGuard()
+        self.lock = self.guard.lock  # held while a trainer changes and while a checkpoint is written
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
 
     def _fall_back_in_size(self, exc: ValueError) -> Trainer:
@@ -240,34 +236,21 @@ class Session:
         self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
         return trainer
 
-    # -- one script run at a time -------------------------------------------------------------------------
+    @property
+    def trainer(self) -> Trainer:
+        """The current run's trainer."""
+        return self.current.trainer
+
+    # -- one script run at a time (carrylab.guard) ----------------------------------------------------------
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Hold the session for a script run (or a callback that replaces the trainer). Claims first, so that a
-        run still holding it sees `superseded()` and ends its training; then waits for it (at most
-        RUN_WAIT_SECONDS, else SessionBusy). Re-entrant within one thread: the live fragment drawn inside the full
-        run, or `update_settings` inside the run, hold it already."""
-        me = threading.get_ident()
-        holder = self._holder
-        if holder is not None and holder[0] == me:
+        """Hold the session for a script run (or a callback that replaces a trainer); see RunGuard.exclusive."""
+        with self.guard.exclusive():
             yield
-            return
-        with self._claims_lock:
-            self._claims += 1
-            claim = self._claims
-        if not self._run_lock.acquire(timeout=RUN_WAIT_SECONDS):
-            raise SessionBusy(f"the previous run of this page did not end within {RUN_WAIT_SECONDS:g} s")
-        self._holder = (me, claim)
-        try:
-            yield
-        finally:
-            self._holder = None
-            self._run_lock.release()
 
     def superseded(self) -> bool:
         """True when a newer run of this session has claimed it: the run holding it should end its work now."""
-        holder = self._holder
-        return holder is not None and holder[1] != self._claims
+        return self.guard.superseded()
 
     # -- settings ----------------------------------------------------------------------------------------
     def config_settings(self) -> dict:
@@ -381,6 +364,8 @@ class Session:
         the settings. Anything wrong with the file: an error notice, and the model, history and settings stay as
         they were. Returns True when loaded."""
         shown = "".join(ch if ch.isprintable() else "?" for ch in str(name)[:60])
+        if is_runs_checkpoint(data):
+            return self._load_runs(data, shown)
         try:
             trainer = load_checkpoint(data).to_trainer()
         except (CheckpointError, ValueError, OSError, MemoryError) as exc:
@@ -410,12 +395,94 @@ class Session:
         with self.lock:
             return checkpoint_bytes(self.trainer)
 
+    # -- pinned runs (carrylab.pinned) ------------------------------------------------------------------------
+    def all_runs(self) -> list[Run]:
+        """The pinned runs in pin order, then the current run unless it is pinned."""
+        runs = self.pinned.runs()
+        return runs if self.pinned.contains(self.current) else [*runs, self.current]
+
+    def _pin_action(self, action: Callable[[], str]) -> bool:
+        """Run a pinned-runs action; its message (or the PinError's) becomes the notice. True when it succeeded."""
+        try:
+            text = action()
+        except PinError as exc:
+            self.notices = [Notice("error", str(exc))]
+            return False
+        self.notices = [Notice("success", text)]
+        return True
+
+    def pin_current(self) -> bool:
+        """Pin the current run (a ninth, or one pinned already: an error notice, nothing changes)."""
+
+        def pin() -> str:
+            run_id = self.pinned.pin(self.current)
+            return f"Pinned run {run_id} at step {self.trainer.step:,}: it stays when you change settings or reset."
+
+        return self._pin_action(pin)
+
+    def rename_run(self, run_id: int, text: str) -> bool:
+        return self._pin_action(lambda: f"Renamed run {run_id} to {self.pinned.rename(run_id, text)}.")
+
+    def set_run_hidden(self, run_id: int, hidden: bool) -> bool:
+        def hide() -> str:
+            self.pinned.set_hidden(run_id, hidden)
+            return f"Run {run_id} is {'hidden from' if hidden else 'shown on'} the charts."
+
+        return self._pin_action(hide)
+
+    def remove_run(self, run_id: int) -> bool:
+        """Unpin a run. The current run, when pinned, is only unpinned: it stays on the page as the current run."""
+
+        def remove() -> str:
+            run = self.pinned.remove(run_id)
+            if run is self.current:
+                return f"Unpinned run {run_id}; it is the current run, so it stays on the page until settings change."
+            return f"Removed run {run_id}."
+
+        return self._pin_action(remove)
+
+    def runs_checkpoint_bytes(self) -> bytes:
+        """Every run (pinned, then the current one) in one file; their names as the legend shows them."""
+        runs = self.all_runs()
+        with self.lock:
+            return runs_checkpoint_bytes(
+                [(name, run.seconds, run.trainer) for name, run in zip(labels(runs), runs, strict=True)]
+            )
+
+    def _load_runs(self, data: bytes, shown: str) -> bool:
+        """A runs file: each run that loads becomes a pinned run (as many as there is room for); a corrupt run is
+        named in a warning; the current run and the pinned ones stay."""
+        try:
+            loaded, errors = load_runs_checkpoint(data)
+        except (CheckpointError, ValueError, OSError, MemoryError) as exc:
+            reason = str(exc).strip().rstrip(".") or type(exc).__name__
+            self.notices = [Notice("error", f"Could not load {shown}: {reason}. Nothing was changed.")]
+            return False
+        pinned = []
+        for item in loaded:
+            try:
+                run = Run(item.checkpoint.to_trainer(), name=item.name, seconds=item.seconds)
+                self.pinned.pin(run)
+            except PinError:
+                errors.append(f"run {item.name!r}: no room (at most {len(self.pinned)} pinned runs)")
+                continue
+            except (CheckpointError, ValueError) as exc:
+                errors.append(f"run {item.name!r}: {exc}")
+                continue
+            pinned.append(item.name)
+        self.notices = []
+        if pinned:
+            self.notices.append(Notice("success", f"Loaded {len(pinned)} run(s) from {shown} as pinned runs."))
+        if errors:
+            self.notices.append(Notice("warning" if pinned else "error", "Not loaded: " + "; ".join(errors) + "."))
+        return bool(pinned)
+
     def _replace_trainer(self, trainer: Trainer) -> None:
         with self.exclusive():  # from a callback, while an older run may still be training the current trainer
-            self.trainer = trainer  # built completely before it is assigned
+            self.current = Run(trainer)  # built completely before it is assigned; a pinned old run stays pinned
             self.model_version += 1
             self.running = False
-            self._order = None
+            self._caches.clear_order()
             self._shown = None
             self._previous = None
 
@@ -442,7 +509,8 @@ class Session:
         stops when every pair is right (with a success notice)."""
         if clear_notices:
             self.notices = []
-        trainer = self.trainer
+        run = self.current
+        trainer = run.trainer
         start = trainer.step
         chunk = FIRST_CHUNK_STEPS if on_progress is not None else max(1, int(n_steps))
         limit = time.monotonic() + seconds if seconds is not None else math.inf
@@ -456,7 +524,7 @@ class Session:
 
             try:
                 with self.lock:
-                    report = trainer.train(
+                    report = run.train(
                         min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved, should_stop=should_stop
                     )
             except TrainingDiverged as exc:
@@ -500,23 +568,12 @@ class Session:
     def cached(self, name: str, compute: Callable[[], object]):
         """compute() once per model version and trainer step (for anything derived from the weights alone:
         include every other input in `name`). Only the current step's entries are kept."""
-        key = (self.model_version, self.trainer.step)
-        if self._cache_key != key:
-            self._cache_key, self._cache = key, {}
-        if name not in self._cache:
-            self._cache[name] = compute()
-        return self._cache[name]
+        return self._caches.cached((self.model_version, self.trainer.step), name, compute)
 
     def throttled(self, name: str, key: tuple, compute: Callable[[], object]):
         """compute() now when paused; while playing, reuse the value computed for the same `key` (the view's
         inputs) during PLAYING_REFRESH_FRAMES frames, even though the weights have moved on."""
-        held = self._throttled.get(name)
-        full_key = (self.model_version, *key)
-        if self.running and held is not None and held[1] == full_key and self.frames - held[0] < PLAYING_REFRESH_FRAMES:
-            return held[2]
-        value = compute()
-        self._throttled[name] = (self.frames, full_key, value)
-        return value
+        return self._caches.throttled(name, (self.model_version, *key), self.frames, self.running, compute)
 
     def evaluation(self) -> Evaluation:
         """Exhaustive accuracy of the current weights (cached per step)."""
@@ -535,13 +592,14 @@ class Session:
     def unit_order(self, *, fresh: bool = True) -> np.ndarray | None:
         """Hidden units ordered by |carry correlation|. fresh=False (while playing) reuses the last order of
         this model instead of recomputing every frame. None if the correlation is unavailable."""
-        if not fresh and self._order is not None and self._order[0] == self.model_version:
-            return self._order[1]
+        held = self._caches.order
+        if not fresh and held is not None and held[0] == self.model_version:
+            return held[1]
         corr = self.carry_correlation()
         if corr is None:
             return None
         order = unit_order(corr)
-        self._order = (self.model_version, order)
+        self._caches.order = (self.model_version, order)
         return order
 
     def metrics(self, *, fresh_accuracy: bool = True) -> tuple[MetricValues, MetricValues | None]:
