@@ -20,7 +20,7 @@ live_chart.preload()
 
 from carrylab import views  # noqa: E402
 from carrylab.session import FRAME_SECONDS, Session  # noqa: E402
-from carrylab.views import carry_tabs, controls, files, presentation, probe, training  # noqa: E402
+from carrylab.views import carry_tabs, controls, files, presentation, probe, race, runs, training  # noqa: E402
 
 st.set_page_config(
     page_title="RNN Carry Lab",
@@ -31,8 +31,10 @@ st.set_page_config(
 
 # Tabs of the live area, first one open by default. A new view: one module in carrylab/views, one line here.
 VIEWS: list[views.View] = [
-    ("Training", (training.render, probe.render)),
+    ("Training", (training.render, runs.render_pin, probe.render)),
     *carry_tabs.VIEWS,
+    ("Runs", (runs.render,)),
+    ("Race", (race.render,)),
 ]
 
 
@@ -42,10 +44,14 @@ def live_area(session: Session, presenting: bool) -> None:
         int(session.settings["demo_speed"]), until_solved=bool(session.settings["stop_when_solved"])
     ):
         st.rerun()  # playing stopped (solved or diverged): redraw the Play button, stop the timer
+    if session.race_frame():
+        st.rerun()  # the race ended: redraw its Play button, stop the timer
     views.render_notices(session)
     training.render_metrics(session)
     if presenting:
         presentation.render_live(session)
+        if session.race is not None:
+            race.render(session)
     else:
         views.render_tabs(session, VIEWS)
     controls.sync_url(session)
@@ -66,7 +72,7 @@ with session.exclusive():  # one run of this tab at a time: a newer run ends thi
         sidebar_end = controls.render_sidebar(session)
     controls.render_header(session, "RNN Carry Lab")
     controls.render_controls(session)
-    st.fragment(live_fragment, run_every=FRAME_SECONDS if session.running else None)(session, presenting)
+    st.fragment(live_fragment, run_every=FRAME_SECONDS if session.live else None)(session, presenting)
     if presenting:
         presentation.render_story(session)
     else:

@@ -39,6 +39,7 @@ class PinnedRuns:
     def __init__(self):
         self._runs: dict[int, Run] = {}
         self._ids = itertools.count(1)
+        self.version = 0  # bumped by every change (a chart of the runs is redrawn when it moves)
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -67,19 +68,23 @@ class PinnedRuns:
             )
         run_id = next(self._ids)
         self._runs[run_id] = run
+        self.version += 1
         return run_id
 
     def rename(self, run_id: int, text: str) -> str:
         name = clean_name(text)
         self.get(run_id).name = name
+        self.version += 1
         return name
 
     def set_hidden(self, run_id: int, hidden: bool) -> None:
         self.get(run_id).hidden = bool(hidden)
+        self.version += 1
 
     def remove(self, run_id: int) -> Run:
         run = self.get(run_id)
         del self._runs[run_id]
+        self.version += 1
         return run
 
     def cost_bytes(self) -> int:

@@ -24,6 +24,7 @@ Its parts, one job each: the current run (`carrylab.run.Run`: trainer, wall cloc
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -34,6 +35,7 @@ import numpy as np
 
 from carrylab.guard import RUN_WAIT_SECONDS, RunGuard, SessionBusy  # noqa: F401 (re-exported)
 from carrylab.pinned import PinError, PinnedRuns
+from carrylab.race import Race
 from carrylab.run import Run, labels
 from carrylab.settings import (
     CONFIG_SETTINGS,
@@ -208,7 +210,7 @@ class Session:
             trainer = self._fall_back_in_size(exc)
         self.current = Run(trainer)  # the run the controls train and the views show
         self.pinned = PinnedRuns()
-        self.race = None  # a carrylab.race.Race once one was started
+        self.race: Race | None = None  # the race started last (carrylab.race)
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
         self.running = False  # Play/Pause
         self._caches = StepCache()
@@ -489,6 +491,46 @@ class Session:
     def start(self) -> None:
         self.running = True
         self.notices = []
+        if self.race is not None:
+            self.race.running = False  # one live loop at a time
+
+    # -- the race (carrylab.race) -------------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        """True while the page should redraw on a timer: Play, or a race playing."""
+        return self.running or (self.race is not None and self.race.running)
+
+    def start_race(self, lanes: list[dict]) -> bool:
+        """A race of the current settings with each lane's changes (e.g. {"cell": "gru", "n_hidden": 8}), playing.
+        A bad lane or a race over the size budget: an error notice, and the previous race stays."""
+        try:
+            base = config_from_settings(self.settings)
+            race = Race.start([dataclasses.replace(base, **lane) for lane in lanes])
+        except (ValueError, TypeError) as exc:
+            self.notices = [Notice("error", f"Race not started: {in_page_words(str(exc))}.")]
+            return False
+        with self.exclusive():
+            self.race = race
+            self.running = False
+            race.running = True
+        self.notices = []
+        return True
+
+    def play_race(self, playing: bool) -> None:
+        if self.race is not None and not self.race.finished:
+            self.race.running = bool(playing)
+            if playing:
+                self.running = False
+
+    def race_frame(self) -> bool:
+        """One live frame of the race: each racing lane trains the steps a lone Play frame would (demo speed),
+        within PLAY_FRAME_SECONDS in all, never past a newer run's claim. Returns True when the race just ended."""
+        race = self.race
+        if race is None or not race.running:
+            return False
+        with self.lock:
+            race.frame(int(self.settings["demo_speed"]), should_stop=self.superseded, seconds=PLAY_FRAME_SECONDS)
+        return race.finished
 
     def pause(self) -> None:
         self.running = False
