@@ -51,6 +51,12 @@ MAX_MARKERS = 100
 RUN_COLOURS = (WRONG_COLOUR, GREEN, ORANGE, SKY_BLUE, PURPLE, DARK_GREY, "#8C564B", "#A08A00")
 
 
+def plain_text(text: str) -> str:
+    """User text (a run's name) for a Plotly label: &, < and > as entities, so that Plotly's own markup (<b>, <a>,
+    <br>) in a name is shown as typed, never rendered."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class Overlay(NamedTuple):
     """Another run on the error chart: x (N,) its steps (or seconds), error (N,), eval_x (E,) and accuracy (E,) in
     0..1, drawn as its smoothed error (solid) and accuracy (dotted, right axis) in `colour`, named `name`."""
@@ -73,15 +79,14 @@ def _overlay_traces(overlay: Overlay, smoothing: float, max_points: int) -> tupl
     check_same_length(eval_x=eval_x, accuracy=accuracy)
     check_fraction("accuracy", accuracy)
     traces, shown = [], np.zeros(0)
-    group = {"legendgroup": overlay.name, "xaxis": "x"}
+    name = plain_text(overlay.name)
+    group = {"legendgroup": name, "xaxis": "x"}
     if x.size:
         smooth_x, shown = downsample(x, smooth_ema(error, smoothing), max_points, method="stride")
         line = {"color": overlay.colour, "width": 2.5}
-        hover = f"{overlay.name}<br>%{{x}}<br>smoothed error %{{y:.4g}}<extra></extra>"
+        hover = f"{name}<br>%{{x}}<br>smoothed error %{{y:.4g}}<extra></extra>"
         traces.append(
-            _scatter(
-                smooth_x, shown, mode="lines", name=overlay.name, line=line, hovertemplate=hover, yaxis="y", **group
-            )
+            _scatter(smooth_x, shown, mode="lines", name=name, line=line, hovertemplate=hover, yaxis="y", **group)
         )
     if eval_x.size:
         acc_x, acc_y = downsample(eval_x, accuracy * 100.0, max_points)
@@ -90,11 +95,11 @@ def _overlay_traces(overlay: Overlay, smoothing: float, max_points: int) -> tupl
                 acc_x,
                 acc_y,
                 mode="lines",
-                name=f"{overlay.name}: accuracy",
+                name=f"{name}: accuracy",
                 showlegend=False,
                 line={"color": overlay.colour, "width": 1.5, "dash": "dot"},
                 cliponaxis=False,
-                hovertemplate=f"{overlay.name}<br>%{{x}}<br>accuracy %{{y:.1f}}%<extra></extra>",
+                hovertemplate=f"{name}<br>%{{x}}<br>accuracy %{{y:.1f}}%<extra></extra>",
                 yaxis="y2",
                 **group,
             )
@@ -267,6 +272,7 @@ def error_figure(
         traces, shown = _overlay_traces(overlay, smoothing, max_points)
         data.extend(traces)
         shown_errors.append(shown)
+    run_name = plain_text(run_name) if run_name else None
     prefix = f"{run_name}: " if run_name else ""
     if steps.size:
         raw_x, raw_y = downsample(steps, error, max_points)

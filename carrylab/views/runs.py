@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab import charts, comparison
+from carrylab.charts.training import plain_text
 from carrylab.pinned import MAX_NAME, MAX_PINNED
 from carrylab.run import array_bytes
 from carrylab.session import Session, probe_example, unit_order
@@ -166,7 +167,7 @@ def _probe_heatmap(session: Session, name: str, run, op: str, key: str) -> None:
         activation=run.trainer.model.activation,
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
-        title=f"{name}: {result.a} {result.symbol} {result.b} = {verdict}",
+        title=f"{plain_text(name)}: {result.a} {result.symbol} {result.b} = {verdict}",
         height=420,
     )
     st.plotly_chart(figure, key=key, width="stretch", config=PLOTLY_CONFIG, theme=None)
