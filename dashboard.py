@@ -57,9 +57,13 @@ def live_area(session: Session, presenting: bool) -> None:
     controls.sync_url(session)
 
 
-def live_fragment(session: Session, presenting: bool) -> None:
-    """The live area; when it reruns on its own (a Play frame, a click inside it) that run holds the session too."""
+def live_fragment(session: Session, presenting: bool, live: bool) -> None:
+    """The live area; when it reruns on its own (a Play frame, a click inside it) that run holds the session too.
+    live: whether the fragment was set up with a timer; a click inside it that starts or stops a race changes that,
+    which takes a run of the whole page."""
     with session.exclusive():
+        if session.live != live:
+            st.rerun()
         live_area(session, presenting)
 
 
@@ -72,7 +76,8 @@ with session.exclusive():  # one run of this tab at a time: a newer run ends thi
         sidebar_end = controls.render_sidebar(session)
     controls.render_header(session, "RNN Carry Lab")
     controls.render_controls(session)
-    st.fragment(live_fragment, run_every=FRAME_SECONDS if session.live else None)(session, presenting)
+    live = session.live
+    st.fragment(live_fragment, run_every=FRAME_SECONDS if live else None)(session, presenting, live)
     if presenting:
         presentation.render_story(session)
     else:

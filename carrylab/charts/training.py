@@ -274,6 +274,8 @@ def error_figure(
         shown_errors.append(shown)
     run_name = plain_text(run_name) if run_name else None
     prefix = f"{run_name}: " if run_name else ""
+    # with other runs: one legend entry per run (its smoothed error); its raw error and accuracy follow that entry
+    grouped = {"legendgroup": run_name, "showlegend": False} if run_name else {}
     if steps.size:
         raw_x, raw_y = downsample(steps, error, max_points)
         smooth_x, smooth_y = downsample(steps, smoothed, max_points, method="stride")
@@ -284,6 +286,7 @@ def error_figure(
                 "y": raw_y,
                 "mode": "lines",
                 "name": f"{prefix}error (raw)",
+                **grouped,
                 "line": {"color": CORRECT_COLOUR, "width": 1},
                 "opacity": 0.3,
                 "hovertemplate": "step %{x}<br>error %{y:.4g}<extra>raw</extra>",
@@ -298,6 +301,7 @@ def error_figure(
                 "y": smooth_y,
                 "mode": "lines",
                 "name": run_name or f"error (smoothed {smoothing:g})",
+                **({"legendgroup": run_name} if run_name else {}),
                 "line": {"color": CORRECT_COLOUR, "width": 3},
                 "hovertemplate": "step %{x}<br>smoothed error %{y:.4g}<extra></extra>",
                 "xaxis": "x",
@@ -329,6 +333,7 @@ def error_figure(
                 "y": acc_y,
                 "mode": _series_mode(acc_x.size),
                 "name": f"{prefix}exhaustive accuracy",
+                **grouped,
                 "line": {"color": GREEN if not overlays else CORRECT_COLOUR, "width": 2, "dash": "dot"},
                 "marker": {"size": 7, "symbol": "diamond"},
                 "cliponaxis": False,

@@ -62,7 +62,8 @@ def render(session: Session) -> None:
             "No pinned runs yet: train a run, press **Pin this run** (Training tab), change a setting, train again."
         )
     table = comparison.runs_table(session)
-    st.dataframe(table, key="runs_table", hide_index=True, width="stretch")
+    # st.dataframe takes a key only with row selection on: the container carries it (the page's st-key-runs_table)
+    st.container(key="runs_table").dataframe(table, hide_index=True, width="stretch")
     st.caption(
         f"One row per run: the settings that differ, steps, the step it was solved at, the mean error of its last "
         f"200 steps and its last logged accuracy. Pinned runs: {_megabytes(session.pinned.cost_bytes())} in all."
@@ -160,10 +161,10 @@ def _probe_heatmap(session: Session, name: str, run, op: str, key: str) -> None:
     result = probe_example(run.trainer, a, b, op)
     corr = run.trainer.carry_correlation()
     order = unit_order(corr) if corr is not None else None
-    verdict = "right" if result.correct else f"wrong ({result.predicted_value})"
+    verdict = f"{result.predicted_value} ({'right' if result.correct else 'wrong'})"
     figure = charts.hidden_heatmap_figure(
         result.hidden,
-        tracks={"carry out": result.carry_out, "target": result.target, "P(y=1)": result.prob},
+        tracks={"carry out": result.carry_out, "target": result.target, "prediction": result.pred},
         activation=run.trainer.model.activation,
         unit_order=order,
         highlight_units=order[:1].tolist() if order is not None else (),
