@@ -28,17 +28,6 @@ RACE_NOW = (
 )
 
 
-@pytest.fixture
-def page(chromium, streamlit_server):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    yield page
-    context.close()
-
-
 def idle(page, charts: bool = True) -> None:
     """The script has finished (and, with charts, at least two Plotly charts are drawn)."""
     page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
