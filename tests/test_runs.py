@@ -325,3 +325,33 @@ def test_a_race_plays_in_lock_step_on_the_page(dashboard_app):
     for lane in race.lanes:
         _, error = lane.run.trainer.steps_log.arrays()
         np.testing.assert_allclose(_overlay_values(spec, lane.name), smooth_ema(error, 0.6))
+
+
+def test_a_started_race_plays_in_presentation_mode(dashboard_app):
+    dashboard_app.query_params.update({"n_bits": "4", "n_hidden": "4"})
+    at = run(dashboard_app)
+    at.session_state["view"] = "Race"
+    at = run(at)
+    at = run(at.button(key="race_start").click())
+    at = run(at.toggle(key="presentation").set_value(True))
+    race = session_of(at).race
+    before = race.step()
+    at = run(at)  # one more frame, drawn in presentation mode
+    assert race.step() > before
+    names = {t.get("name") for t in plotly_spec(at, "race_chart")["data"]}
+    assert {"Elman", "GRU", "LSTM"} <= names
+
+
+def test_the_seconds_axis_puts_each_run_at_its_own_training_time(at):
+    at = _pin_and_train_another(at)
+    session = session_of(at)
+    (pinned,) = session.pinned.runs()
+    _, others = comparison.overlays(session, seconds=True)
+    x = np.asarray(others[0].x)
+    # trained in chunks of growing size, so not linear in the step, but from 0 to the run's seconds, never back
+    assert x[0] == 0.0 and np.all(np.diff(x) >= 0) and x[-1] <= pinned.seconds + 1e-12
+    at = run(at.selectbox(key="x_axis").set_value("seconds"))
+    spec = plotly_spec(at, "error_chart")
+    assert spec["layout"]["xaxis"]["title"]["text"] == "seconds of training"
+    shown = next(t for t in spec["data"] if t.get("name") == "hidden 8")
+    np.testing.assert_allclose(shown["x"], x)  # 300 points: drawn without thinning
