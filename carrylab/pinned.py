@@ -71,21 +71,35 @@ class PinnedRuns:
         self.version += 1
         return run_id
 
+    def with_current(self, current: Run) -> list[Run]:
+        """The pinned runs in pin order, then `current` unless it is pinned."""
+        runs = self.runs()
+        return runs if self.contains(current) else [*runs, current]
+
+    # -- the page's actions: each returns its message for the page, or raises PinError and changes nothing -------
+    def keep(self, run: Run) -> str:
+        run_id = self.pin(run)
+        return f"Pinned run {run_id} at step {run.trainer.step:,}: it stays when you change settings or reset."
+
     def rename(self, run_id: int, text: str) -> str:
         name = clean_name(text)
         self.get(run_id).name = name
         self.version += 1
-        return name
+        return f"Renamed run {run_id} to {name}."
 
-    def set_hidden(self, run_id: int, hidden: bool) -> None:
+    def set_hidden(self, run_id: int, hidden: bool) -> str:
         self.get(run_id).hidden = bool(hidden)
         self.version += 1
+        return f"Run {run_id} is {'hidden from' if hidden else 'shown on'} the charts."
 
-    def remove(self, run_id: int) -> Run:
+    def remove(self, run_id: int, current: Run) -> str:
+        """Unpin a run. The current run, when pinned, is only unpinned: it stays on the page as the current run."""
         run = self.get(run_id)
         del self._runs[run_id]
         self.version += 1
-        return run
+        if run is current:
+            return f"Unpinned run {run_id}; it is the current run, so it stays on the page until settings change."
+        return f"Removed run {run_id}."
 
     def cost_bytes(self) -> int:
         return sum(array_bytes(run) for run in self._runs.values())

@@ -18,8 +18,9 @@ and call its methods. Rules it follows (Streamlit's own guidance for long-runnin
   ends within about one step, so no trainer is used by two runs at once.
 
 Its parts, one job each: the current run (`carrylab.run.Run`: trainer, wall clock, name), the pinned runs
-(`carrylab.pinned`), the race (`carrylab.race`), the per-step caches (`carrylab.step_cache`) and the run guard
-(`carrylab.guard`); this class reconciles settings and turns actions into notices.
+(`carrylab.pinned`), the race (`carrylab.race`), the wanted probe operands (`carrylab.reconcile`), the per-step
+caches (`carrylab.step_cache`) and the run guard (`carrylab.guard`); this class applies settings changes and turns
+actions into notices.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy as np
 from carrylab.guard import RUN_WAIT_SECONDS, RunGuard, SessionBusy  # noqa: F401 (re-exported)
 from carrylab.pinned import PinError, PinnedRuns
 from carrylab.race import Race
+from carrylab.reconcile import OPERANDS, WantedOperands, fall_back_in_size, operand_note
 from carrylab.run import Run, labels
 from carrylab.settings import (
     CONFIG_SETTINGS,
@@ -49,7 +51,6 @@ from carrylab.settings import (
     fit_operand,
     in_page_words,
     matching_preset,
-    operand_range_text,
     preset_settings,
     probe_operator,
     settings_from_config,
@@ -73,7 +74,6 @@ FIRST_CHUNK_STEPS = 50  # a "Train N steps" click first trains this many steps t
 CHUNK_SECONDS = 0.25  # ... then chunks of at most this long (a progress update, and a chance to be interrupted)
 PLAY_FRAME_SECONDS = 0.5  # a live frame trains at most this long, whatever the demo speed and the model size
 RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent steps
-OPERANDS = ("operand_a", "operand_b")  # the probe's operands
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class Session:
         self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
         # The probe operands the user typed (or a link or the defaults gave): a narrower width reduces the shown ones,
         # and they come back when they fit again (8 -> 4 -> 8 bits: 13 + 33, 5 + 1, 13 + 33).
-        self.wanted_operands = {name: str(self.settings[name]).strip() for name in OPERANDS}
+        self.operands = WantedOperands(self.settings)
         op, n_bits = probe_operator(self.settings), int(self.settings["n_bits"])
         for name in OPERANDS:  # the defaults, reduced if a link's width is too narrow for them (a given one is kept)
             if self.settings[name] == DEFAULTS[name]:
@@ -207,7 +207,8 @@ class Session:
         try:
             trainer = Trainer(config_from_settings(self.settings))
         except ValueError as exc:  # values valid one by one, too large together (e.g. from a link)
-            trainer = self._fall_back_in_size(exc)
+            trainer, self.settings, warning = fall_back_in_size(self.settings, exc)
+            self.notices.append(Notice("warning", warning))
         self.current = Run(trainer)  # the run the controls train and the views show
         self.pinned = PinnedRuns()
         self.race: Race | None = None  # the race started last (carrylab.race)
@@ -220,23 +221,6 @@ class Session:
         self.guard = RunGuard()
         self.lock = self.guard.lock  # held while a trainer changes and while a checkpoint is written
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
-
-    def _fall_back_in_size(self, exc: ValueError) -> Trainer:
-        """The trainer when the settings are too large together: the setting over the engine's size budget (hidden
-        units, then batch size if still needed) back to its default; the other values are kept. Says which, in a
-        warning. Any other error is raised as it was."""
-        trial, names = dict(self.settings), []
-        while (name := config_from_settings(trial, validate=False).over_budget()) and name not in names:
-            trial[name] = DEFAULTS[name]
-            names.append(name)
-        if not names:
-            raise exc
-        trainer = Trainer(config_from_settings(trial))
-        self.settings = trial
-        used = " and ".join(f"{SETTINGS[name].label.lower()} {DEFAULTS[name]}" for name in names)
-        reason = in_page_words(str(exc))
-        self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
-        return trainer
 
     @property
     def trainer(self) -> Trainer:
@@ -265,9 +249,7 @@ class Session:
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
         if merged == self.settings:
             return []
-        for name in OPERANDS:
-            if merged[name] != self.settings[name]:  # typed: the operand wanted from now on
-                self.wanted_operands[name] = str(merged[name]).strip()
+        self.operands.note_typed(self.settings, merged)
         notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
         reset = changed_settings(self.settings, merged, RESET_SETTINGS)
         if reset:
@@ -279,8 +261,8 @@ class Session:
                 merged.update({name: self.settings[name] for name in reset})
                 reset = []
         if reset:
-            adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
-            refitted = "".join(self._operand_note(name, merged) for name in adjusted)
+            adjusted = self.operands.fit(self.settings, merged, ("operator", "n_bits", "probe_op"))
+            refitted = "".join(operand_note(self.settings, name, merged) for name in adjusted)
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
             self._replace_trainer(trainer)
@@ -302,7 +284,7 @@ class Session:
             # the preset names the configuration: a new learning rate may leave it (a preset is chosen with
             # apply_preset; a preset name arriving here is only kept if the configuration is that preset's)
             merged["preset"] = matching_preset(merged, merged["preset"])
-        adjusted = self._fit_operands(merged, ("probe_op",)) if merged != self.settings else []
+        adjusted = self.operands.fit(self.settings, merged, ("probe_op",)) if merged != self.settings else []
         self.settings = merged
         self._note_settings(notes)
         return adjusted
@@ -312,30 +294,6 @@ class Session:
         change's (e.g. a refused entry's) are stale now, the others (a divergence, a stop when solved) stay."""
         self.notices = [n for n in self.notices if not n.about_settings]
         self.notices += [Notice(level, text, about_settings=True) for level, text in notes]
-
-    def _operand_note(self, name: str, merged: dict) -> str:
-        """What happened to a probe operand the new width or operator changed: reduced, or back to the wanted one."""
-        op, n_bits, old = probe_operator(merged), int(merged["n_bits"]), str(self.settings[name]).strip()
-        if fit_operand(old, op, n_bits) == old:  # the old one fits too: the wanted one came back
-            return f" Probe operand {name[-1]} is {merged[name]} again."
-        return (
-            f" Probe operand {name[-1]} = {old} is outside {operand_range_text(op, n_bits)} at {n_bits} bits: "
-            f"now {merged[name]}."
-        )
-
-    def _fit_operands(self, merged: dict, triggers: tuple[str, ...]) -> list[str]:
-        """When the width or operator changed: the wanted probe operands, reduced modulo the operand limit if they do
-        not fit (so an operand reduced for a narrow width comes back when the width allows it again)."""
-        if not changed_settings(self.settings, merged, triggers):
-            return []
-        op, n_bits = probe_operator(merged), merged["n_bits"]
-        adjusted = []
-        for name in OPERANDS:
-            fitted = fit_operand(self.wanted_operands[name], op, n_bits)
-            if fitted != str(merged[name]).strip():
-                merged[name] = fitted
-                adjusted.append(name)
-        return adjusted
 
     # -- actions -----------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -355,7 +313,7 @@ class Session:
         except ValueError as exc:  # the table is tested, so this is a safety net
             self.notices = [Notice("error", f"Preset not applied: {exc}")]
             return
-        self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+        self.operands.fit(self.settings, merged, ("operator", "n_bits", "probe_op"))
         self.settings = merged
         self._replace_trainer(trainer)
         preset = PRESETS[key]
@@ -386,7 +344,7 @@ class Session:
             return False
         merged = {**self.settings, **settings_from_config(trainer.config)}
         merged["preset"] = matching_preset(merged, merged["preset"])
-        self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+        self.operands.fit(self.settings, merged, ("operator", "n_bits", "probe_op"))
         self.settings = merged
         self._replace_trainer(trainer)
         self.notices = [Notice("success", f"Loaded checkpoint: {checkpoint_summary(trainer)}.")]
@@ -398,13 +356,9 @@ class Session:
             return checkpoint_bytes(self.trainer)
 
     # -- pinned runs (carrylab.pinned) ------------------------------------------------------------------------
-    def all_runs(self) -> list[Run]:
-        """The pinned runs in pin order, then the current run unless it is pinned."""
-        runs = self.pinned.runs()
-        return runs if self.pinned.contains(self.current) else [*runs, self.current]
-
-    def _pin_action(self, action: Callable[[], str]) -> bool:
-        """Run a pinned-runs action; its message (or the PinError's) becomes the notice. True when it succeeded."""
+    def act(self, action: Callable[[], str]) -> bool:
+        """Run a pinned-runs action (e.g. ``lambda: session.pinned.keep(session.current)``); its message, or the
+        PinError's, becomes the notice. True when it succeeded."""
         try:
             text = action()
         except PinError as exc:
@@ -413,39 +367,9 @@ class Session:
         self.notices = [Notice("success", text)]
         return True
 
-    def pin_current(self) -> bool:
-        """Pin the current run (a ninth, or one pinned already: an error notice, nothing changes)."""
-
-        def pin() -> str:
-            run_id = self.pinned.pin(self.current)
-            return f"Pinned run {run_id} at step {self.trainer.step:,}: it stays when you change settings or reset."
-
-        return self._pin_action(pin)
-
-    def rename_run(self, run_id: int, text: str) -> bool:
-        return self._pin_action(lambda: f"Renamed run {run_id} to {self.pinned.rename(run_id, text)}.")
-
-    def set_run_hidden(self, run_id: int, hidden: bool) -> bool:
-        def hide() -> str:
-            self.pinned.set_hidden(run_id, hidden)
-            return f"Run {run_id} is {'hidden from' if hidden else 'shown on'} the charts."
-
-        return self._pin_action(hide)
-
-    def remove_run(self, run_id: int) -> bool:
-        """Unpin a run. The current run, when pinned, is only unpinned: it stays on the page as the current run."""
-
-        def remove() -> str:
-            run = self.pinned.remove(run_id)
-            if run is self.current:
-                return f"Unpinned run {run_id}; it is the current run, so it stays on the page until settings change."
-            return f"Removed run {run_id}."
-
-        return self._pin_action(remove)
-
     def runs_checkpoint_bytes(self) -> bytes:
         """Every run (pinned, then the current one) in one file; their names as the legend shows them."""
-        runs = self.all_runs()
+        runs = self.pinned.with_current(self.current)
         with self.lock:
             return runs_checkpoint_bytes(
                 [(name, run.seconds, run.trainer) for name, run in zip(labels(runs), runs, strict=True)]

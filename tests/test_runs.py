@@ -82,7 +82,7 @@ def test_a_ninth_pin_is_refused_and_nothing_pinned_is_lost():
 def test_bad_names_are_refused_and_the_old_name_stays(name, message):
     pinned = PinnedRuns()
     run_id = pinned.pin(Run(Trainer(TrainConfig(**SMALL))))
-    pinned.rename(run_id, "first")
+    pinned.rename(run_id, "first")  # accepted
     with pytest.raises(PinError, match=message):
         pinned.rename(run_id, name)
     assert pinned.get(run_id).name == "first"
@@ -90,13 +90,14 @@ def test_bad_names_are_refused_and_the_old_name_stays(name, message):
 
 def test_removing_the_current_pinned_run_only_unpins_it():
     session = Session({"n_hidden": 4, "n_bits": 4})
-    assert session.pin_current()
+    assert session.act(lambda: session.pinned.keep(session.current))
     current = session.current
     ((run_id, _),) = session.pinned.items()
-    assert session.remove_run(run_id)
+    assert session.act(lambda: session.pinned.remove(run_id, session.current))
     assert session.current is current and len(session.pinned) == 0
     assert "current run" in session.notices[-1].text
-    assert not session.remove_run(run_id) and "no pinned run" in session.notices[-1].text
+    assert not session.act(lambda: session.pinned.remove(run_id, session.current))
+    assert "no pinned run" in session.notices[-1].text
 
 
 # -- the runs file -------------------------------------------------------------------------------------------------
@@ -139,7 +140,7 @@ def test_a_corrupt_run_is_named_and_the_good_ones_load():
 def test_the_session_round_trips_its_runs_through_one_file():
     first = Session({"n_hidden": 4, "n_bits": 4})
     first.train(40)
-    first.pin_current()
+    first.act(lambda: first.pinned.keep(first.current))
     first.update_settings({"n_hidden": 6})
     first.train(20)
     data = first.runs_checkpoint_bytes()

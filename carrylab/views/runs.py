@@ -41,7 +41,7 @@ def render_pin(session: Session) -> None:
         "Pin this run",
         key="pin_run",
         icon=":material/push_pin:",
-        on_click=session.pin_current,
+        on_click=lambda: session.act(lambda: session.pinned.keep(session.current)),
         disabled=session.running,
         help=f"Keep this run (settings, logs, weights) to compare it with the next ones; up to {MAX_PINNED}.",
     )
@@ -112,16 +112,21 @@ def _manage(session: Session) -> None:
             "Shown",
             value=not run.hidden,
             key=shown_key,
-            on_change=lambda run_id=run_id, key=shown_key: session.set_run_hidden(run_id, not st.session_state[key]),
+            on_change=lambda run_id=run_id, key=shown_key: session.act(
+                lambda: session.pinned.set_hidden(run_id, not st.session_state[key])
+            ),
         )
         cols[2].button(
-            "Remove", key=f"run_remove_{run_id}", icon=":material/delete:", on_click=session.remove_run, args=(run_id,)
+            "Remove",
+            key=f"run_remove_{run_id}",
+            icon=":material/delete:",
+            on_click=lambda run_id=run_id: session.act(lambda: session.pinned.remove(run_id, session.current)),
         )
 
 
 def _rename(session: Session, run_id: int, key: str) -> None:
     """Apply a typed name; a refused one puts the old name back into the box."""
-    if not session.rename_run(run_id, st.session_state[key]):
+    if not session.act(lambda: session.pinned.rename(run_id, st.session_state[key])):
         st.session_state[key] = session.pinned.get(run_id).name or ""
 
 
