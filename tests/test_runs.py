@@ -311,12 +311,17 @@ def test_pinned_runs_survive_a_preset_change_and_a_ninth_is_refused(at):
     assert len(session_of(at).pinned) == MAX_PINNED
 
 
-def test_a_race_plays_in_lock_step_on_the_page(dashboard_app):
+def _race_started(dashboard_app):
+    """The page with a race of the three default lanes (Elman, GRU, LSTM; 4 bits, 4 units) just started."""
     dashboard_app.query_params.update({"n_bits": "4", "n_hidden": "4"})
     at = run(dashboard_app)
     at.session_state["view"] = "Race"
     at = run(at)
-    at = run(at.button(key="race_start").click())
+    return run(at.button(key="race_start").click())
+
+
+def test_a_race_plays_in_lock_step_on_the_page(dashboard_app):
+    at = _race_started(dashboard_app)
     race = session_of(at).race
     for _ in range(3):  # run_every does not fire in AppTest: each run() is one frame
         at = run(at)
@@ -329,11 +334,7 @@ def test_a_race_plays_in_lock_step_on_the_page(dashboard_app):
 
 
 def test_a_started_race_plays_in_presentation_mode(dashboard_app):
-    dashboard_app.query_params.update({"n_bits": "4", "n_hidden": "4"})
-    at = run(dashboard_app)
-    at.session_state["view"] = "Race"
-    at = run(at)
-    at = run(at.button(key="race_start").click())
+    at = _race_started(dashboard_app)
     at = run(at.toggle(key="presentation").set_value(True))
     race = session_of(at).race
     before = race.step()
