@@ -209,7 +209,7 @@ class Session:
         except ValueError as exc:  # values valid one by one, too large together (e.g. from a link)
             trainer, self.settings, warning = fall_back_in_size(self.settings, exc)
             self.notices.append(Notice("warning", warning))
-        self.current = Run(trainer)  # the run the controls train and the views show
+        self.current: Run | None = Run(trainer)  # the run the controls train and the views show (None: released)
         self.pinned = PinnedRuns()
         self.race: Race | None = None  # the race started last (carrylab.race)
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
@@ -223,9 +223,20 @@ class Session:
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
 
     @property
-    def trainer(self) -> Trainer:
-        """The current run's trainer."""
-        return self.current.trainer
+    def trainer(self) -> Trainer | None:
+        """The current run's trainer (None once the session was released)."""
+        return self.current.trainer if self.current is not None else None
+
+    def release(self) -> None:
+        """Let go of every run (current, pinned, race lanes) and cache: the tab has closed for good, and this session
+        is never drawn again. A download callable still registered for it then fails instead of writing."""
+        with self.lock:
+            self.running = False
+            self.current = None
+            self.pinned = PinnedRuns()
+            self.race = None
+            self._caches = StepCache()
+            self._shown = self._previous = None
 
     # -- one script run at a time (carrylab.guard) ----------------------------------------------------------
     @contextmanager

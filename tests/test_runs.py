@@ -357,3 +357,18 @@ def test_the_seconds_axis_puts_each_run_at_its_own_training_time(at):
     assert spec["layout"]["xaxis"]["title"]["text"] == "seconds of training"
     shown = next(t for t in spec["data"] if t.get("name") == "hidden 8")
     np.testing.assert_allclose(shown["x"], x)  # 300 points: drawn without thinning
+
+
+def test_a_released_session_lets_go_of_every_run():
+    import gc
+    import weakref
+
+    session = Session({"n_hidden": 4, "n_bits": 4})
+    session.act(lambda: session.pinned.keep(session.current))
+    session.update_settings({"n_hidden": 3})
+    assert session.start_race([{"cell": "gru"}, {"cell": "lstm"}])
+    held = [weakref.ref(run.trainer) for run in [*session.pinned.runs(), session.current]]
+    held += [weakref.ref(lane.run.trainer) for lane in session.race.lanes]
+    session.release()
+    gc.collect()
+    assert session.trainer is None and [ref() for ref in held] == [None] * 4
