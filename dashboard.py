@@ -20,7 +20,7 @@ live_chart.preload()
 
 from carrylab import views  # noqa: E402
 from carrylab.session import FRAME_SECONDS, Session  # noqa: E402
-from carrylab.views import controls, files, presentation, training  # noqa: E402
+from carrylab.views import controls, files, presentation, race, training  # noqa: E402
 from carrylab.views.registry import VIEWS  # noqa: E402
 
 st.set_page_config(
@@ -37,18 +37,26 @@ def live_area(session: Session, presenting: bool) -> None:
         int(session.settings["demo_speed"]), until_solved=bool(session.settings["stop_when_solved"])
     ):
         st.rerun()  # playing stopped (solved or diverged): redraw the Play button, stop the timer
+    if session.race_frame():
+        st.rerun()  # the race ended: redraw its Play button, stop the timer
     views.render_notices(session)
     training.render_metrics(session)
     if presenting:
         presentation.render_live(session)
+        if session.race is not None:
+            race.render(session)
     else:
         views.render_tabs(session, VIEWS)
     controls.sync_url(session)
 
 
-def live_fragment(session: Session, presenting: bool) -> None:
-    """The live area; when it reruns on its own (a Play frame, a click inside it) that run holds the session too."""
+def live_fragment(session: Session, presenting: bool, live: bool) -> None:
+    """The live area; when it reruns on its own (a Play frame, a click inside it) that run holds the session too.
+    live: whether the fragment was set up with a timer; a click inside it that starts or stops a race changes that,
+    which takes a run of the whole page."""
     with session.exclusive():
+        if session.live != live:
+            st.rerun()
         live_area(session, presenting)
 
 
@@ -61,7 +69,8 @@ with session.exclusive():  # one run of this tab at a time: a newer run ends thi
         sidebar_end = controls.render_sidebar(session)
     controls.render_header(session, "RNN Carry Lab")
     controls.render_controls(session)
-    st.fragment(live_fragment, run_every=FRAME_SECONDS if session.running else None)(session, presenting)
+    live = session.live
+    st.fragment(live_fragment, run_every=FRAME_SECONDS if live else None)(session, presenting, live)
     if presenting:
         presentation.render_story(session)
     else:

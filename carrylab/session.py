@@ -14,17 +14,19 @@ and call its methods. Rules it follows (Streamlit's own guidance for long-runnin
 - a failed action becomes a `Notice` for the page instead of an exception: a bad setting changes nothing; a
   divergence keeps the steps before the failing one (trained, logged and evaluated once more) and rolls the
   weights back to just before it.
-- one script run at a time: with Streamlit's fast reruns a click starts a new run of the script while the previous
-  one is still running. Each run (and each callback that replaces the trainer) holds the session through
-  `exclusive()`; a newer run that is waiting makes `superseded()` true, and the training in the older run, checked
-  after every step, ends at once. So the session's trainer is never used by two runs at the same time, and a Stop,
-  Pause or Reset takes effect within about one training step.
+- one script run at a time (`carrylab.guard`): a newer run makes `superseded()` true and the older run's training
+  ends within about one step, so no trainer is used by two runs at once.
+
+Its parts, one job each: the current run (`carrylab.run.Run`: trainer, wall clock, name), the pinned runs
+(`carrylab.pinned`), the race (`carrylab.race`), the wanted probe operands (`carrylab.reconcile`), the per-step
+caches (`carrylab.step_cache`) and the run guard (`carrylab.guard`); this class applies settings changes and turns
+actions into notices.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -33,6 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from carrylab.analysis import ProbeTrace, probe_trace
+from carrylab.guard import RUN_WAIT_SECONDS, RunGuard, SessionBusy  # noqa: F401 (re-exported)
+from carrylab.pinned import PinError, PinnedRuns
+from carrylab.race import Race
+from carrylab.reconcile import OPERANDS, WantedOperands, fall_back_in_size, operand_note
+from carrylab.run import Run, labels
 from carrylab.settings import (
     CONFIG_SETTINGS,
     DEFAULTS,
@@ -45,12 +52,19 @@ from carrylab.settings import (
     fit_variant,
     in_page_words,
     matching_preset,
-    operand_range_text,
     preset_settings,
     probe_operator,
     settings_from_config,
 )
-from rnn_core.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
+from carrylab.step_cache import PLAYING_REFRESH_FRAMES, StepCache  # noqa: F401 (re-exported)
+from rnn_core.checkpoint import (
+    CheckpointError,
+    checkpoint_bytes,
+    is_runs_checkpoint,
+    load_checkpoint,
+    load_runs_checkpoint,
+    runs_checkpoint_bytes,
+)
 from rnn_core.metrics import Evaluation
 from rnn_core.train import MAX_STEP, Trainer, TrainingDiverged
 
@@ -59,16 +73,7 @@ FRAME_SECONDS = 0.15  # live-training frame interval while playing (about 6-7 fr
 FIRST_CHUNK_STEPS = 50  # a "Train N steps" click first trains this many steps to time them ...
 CHUNK_SECONDS = 0.25  # ... then chunks of at most this long (a progress update, and a chance to be interrupted)
 PLAY_FRAME_SECONDS = 0.5  # a live frame trains at most this long, whatever the demo speed and the model size
-RUN_WAIT_SECONDS = 60.0  # a run waits at most this long for the session's previous run to end (SessionBusy)
 RECENT_WINDOW = 200  # the "error" metric is the mean over this many most recent steps
-# While playing, views that are costly to draw (the probe heatmap) refresh every this many frames: building and
-# drawing the heatmap every frame halves the frame rate, and a browser skips redrawing an unchanged chart.
-PLAYING_REFRESH_FRAMES = 4
-OPERANDS = ("operand_a", "operand_b")  # the probe's operands
-
-
-class SessionBusy(RuntimeError):
-    """The session's previous script run did not end within RUN_WAIT_SECONDS."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class Session:
         self.settings["preset"] = matching_preset(self.settings, self.settings["preset"])
         # The probe operands the user typed (or a link or the defaults gave): a narrower width reduces the shown ones,
         # and they come back when they fit again (8 -> 4 -> 8 bits: 13 + 33, 5 + 1, 13 + 33).
-        self.wanted_operands = {name: str(self.settings[name]).strip() for name in OPERANDS}
+        self.operands = WantedOperands(self.settings)
         op, n_bits = probe_operator(self.settings), int(self.settings["n_bits"])
         for name in OPERANDS:  # the defaults, reduced if a link's width is too narrow for them (a given one is kept)
             if self.settings[name] == DEFAULTS[name]:
@@ -148,74 +153,49 @@ class Session:
         self.notices: list[Notice] = []
         self.refused: set[str] = set()  # settings whose widgets still show a refused value (the page puts it back)
         try:
-            self.trainer = Trainer(config_from_settings(self.settings))
+            trainer = Trainer(config_from_settings(self.settings))
         except ValueError as exc:  # values valid one by one, too large together (e.g. from a link)
-            self.trainer = self._fall_back_in_size(exc)
+            trainer, self.settings, warning = fall_back_in_size(self.settings, exc)
+            self.notices.append(Notice("warning", warning))
+        self.current: Run | None = Run(trainer)  # the run the controls train and the views show (None: released)
+        self.pinned = PinnedRuns()
+        self.race: Race | None = None  # the race started last (carrylab.race)
         self.model_version = 0  # bumped whenever the model is rebuilt (the step count restarts then)
         self.running = False  # Play/Pause
-        self._cache_key: tuple[int, int] | None = None
-        self._cache: dict[str, object] = {}
-        self._order: tuple[int, np.ndarray] | None = None  # (model_version, unit order), reused while playing
+        self._caches = StepCache()
         self._shown: tuple[tuple[int, int], MetricValues] | None = None  # metrics last shown
         self._previous: MetricValues | None = None  # metrics shown before those (for deltas)
         self.frames = 0  # live frames played so far (for throttled views)
-        self._throttled: dict[str, tuple[int, tuple, object]] = {}  # name -> (frame, key, value)
-        # Held while the trainer changes (a training chunk) and while a checkpoint is written: a download's
-        # data callback runs on a thread of its own, possibly during a live frame.
-        self.lock = threading.RLock()
-        # One script run at a time (exclusive(), superseded()): the run holding the session, as (thread id, claim
-        # number), and the number of the newest claim.
-        self._run_lock = threading.Lock()
-        self._claims_lock = threading.Lock()
-        self._claims = 0
-        self._holder: tuple[int, int] | None = None
+        self.guard = RunGuard()
+        self.lock = self.guard.lock  # held while a trainer changes and while a checkpoint is written
         self.applied_upload: str | None = None  # file_id of the last uploaded checkpoint handled
 
-    def _fall_back_in_size(self, exc: ValueError) -> Trainer:
-        """The trainer when the settings are too large together: the setting over the engine's size budget (hidden
-        units, then batch size if still needed) back to its default; the other values are kept. Says which, in a
-        warning. Any other error is raised as it was."""
-        trial, names = dict(self.settings), []
-        while (name := config_from_settings(trial, validate=False).over_budget()) and name not in names:
-            trial[name] = DEFAULTS[name]
-            names.append(name)
-        if not names:
-            raise exc
-        trainer = Trainer(config_from_settings(trial))
-        self.settings = trial
-        used = " and ".join(f"{SETTINGS[name].label.lower()} {DEFAULTS[name]}" for name in names)
-        reason = in_page_words(str(exc))
-        self.notices.append(Notice("warning", f"{reason[:1].upper()}{reason[1:]}. Using {used} instead."))
-        return trainer
+    @property
+    def trainer(self) -> Trainer | None:
+        """The current run's trainer (None once the session was released)."""
+        return self.current.trainer if self.current is not None else None
 
-    # -- one script run at a time -------------------------------------------------------------------------
+    def release(self) -> None:
+        """Let go of every run (current, pinned, race lanes) and cache: the tab has closed for good, and this session
+        is never drawn again. A download callable still registered for it then fails instead of writing."""
+        with self.lock:
+            self.running = False
+            self.current = None
+            self.pinned = PinnedRuns()
+            self.race = None
+            self._caches = StepCache()
+            self._shown = self._previous = None
+
+    # -- one script run at a time (carrylab.guard) ----------------------------------------------------------
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Hold the session for a script run (or a callback that replaces the trainer). Claims first, so that a
-        run still holding it sees `superseded()` and ends its training; then waits for it (at most
-        RUN_WAIT_SECONDS, else SessionBusy). Re-entrant within one thread: the live fragment drawn inside the full
-        run, or `update_settings` inside the run, hold it already."""
-        me = threading.get_ident()
-        holder = self._holder
-        if holder is not None and holder[0] == me:
+        """Hold the session for a script run (or a callback that replaces a trainer); see RunGuard.exclusive."""
+        with self.guard.exclusive():
             yield
-            return
-        with self._claims_lock:
-            self._claims += 1
-            claim = self._claims
-        if not self._run_lock.acquire(timeout=RUN_WAIT_SECONDS):
-            raise SessionBusy(f"the previous run of this page did not end within {RUN_WAIT_SECONDS:g} s")
-        self._holder = (me, claim)
-        try:
-            yield
-        finally:
-            self._holder = None
-            self._run_lock.release()
 
     def superseded(self) -> bool:
         """True when a newer run of this session has claimed it: the run holding it should end its work now."""
-        holder = self._holder
-        return holder is not None and holder[1] != self._claims
+        return self.guard.superseded()
 
     # -- settings ----------------------------------------------------------------------------------------
     def config_settings(self) -> dict:
@@ -228,9 +208,7 @@ class Session:
         merged = {**self.settings, **{k: v for k, v in new.items() if k in SETTINGS}}
         if merged == self.settings:
             return []
-        for name in OPERANDS:
-            if merged[name] != self.settings[name]:  # typed: the operand wanted from now on
-                self.wanted_operands[name] = str(merged[name]).strip()
+        self.operands.note_typed(self.settings, merged)
         notes: list[tuple[str, str]] = []  # this change's messages; they replace the last change's (_note_settings)
         variant_fitted = bool(changed_settings(self.settings, merged, ("cell",))) and fit_variant(merged)[1] is not None
         merged = fit_variant(merged)[0] if variant_fitted else merged  # a gated cell: the plain variant
@@ -244,10 +222,10 @@ class Session:
                 merged.update({name: self.settings[name] for name in reset})
                 reset = []
         if reset:
-            adjusted = self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+            adjusted = self.operands.fit(self.settings, merged, ("operator", "n_bits", "probe_op"))
             if variant_fitted:  # its widget is drawn already: put back by a rerun, like a refused value
                 self.refused.add("variant")
-            refitted = "".join(self._operand_note(name, merged) for name in adjusted)
+            refitted = "".join(operand_note(self.settings, name, merged) for name in adjusted)
             merged["preset"] = matching_preset(merged, merged["preset"])
             self.settings = merged
             self._replace_trainer(trainer)
@@ -269,7 +247,7 @@ class Session:
             # the preset names the configuration: a new learning rate may leave it (a preset is chosen with
             # apply_preset; a preset name arriving here is only kept if the configuration is that preset's)
             merged["preset"] = matching_preset(merged, merged["preset"])
-        adjusted = self._fit_operands(merged, ("probe_op",)) if merged != self.settings else []
+        adjusted = self.operands.fit(self.settings, merged, ("probe_op",)) if merged != self.settings else []
         self.settings = merged
         self._note_settings(notes)
         return adjusted
@@ -279,30 +257,6 @@ class Session:
         change's (e.g. a refused entry's) are stale now, the others (a divergence, a stop when solved) stay."""
         self.notices = [n for n in self.notices if not n.about_settings]
         self.notices += [Notice(level, text, about_settings=True) for level, text in notes]
-
-    def _operand_note(self, name: str, merged: dict) -> str:
-        """What happened to a probe operand the new width or operator changed: reduced, or back to the wanted one."""
-        op, n_bits, old = probe_operator(merged), int(merged["n_bits"]), str(self.settings[name]).strip()
-        if fit_operand(old, op, n_bits) == old:  # the old one fits too: the wanted one came back
-            return f" Probe operand {name[-1]} is {merged[name]} again."
-        return (
-            f" Probe operand {name[-1]} = {old} is outside {operand_range_text(op, n_bits)} at {n_bits} bits: "
-            f"now {merged[name]}."
-        )
-
-    def _fit_operands(self, merged: dict, triggers: tuple[str, ...]) -> list[str]:
-        """When the width or operator changed: the wanted probe operands, reduced modulo the operand limit if they do
-        not fit (so an operand reduced for a narrow width comes back when the width allows it again)."""
-        if not changed_settings(self.settings, merged, triggers):
-            return []
-        op, n_bits = probe_operator(merged), merged["n_bits"]
-        adjusted = []
-        for name in OPERANDS:
-            fitted = fit_operand(self.wanted_operands[name], op, n_bits)
-            if fitted != str(merged[name]).strip():
-                merged[name] = fitted
-                adjusted.append(name)
-        return adjusted
 
     # -- actions -----------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -322,7 +276,7 @@ class Session:
         except ValueError as exc:  # the table is tested, so this is a safety net
             self.notices = [Notice("error", f"Preset not applied: {exc}")]
             return
-        self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+        self.operands.fit(self.settings, merged, ("operator", "n_bits", "probe_op"))
         self.settings = merged
         self._replace_trainer(trainer)
         preset = PRESETS[key]
@@ -333,6 +287,8 @@ class Session:
         the settings. Anything wrong with the file: an error notice, and the model, history and settings stay as
         they were. Returns True when loaded."""
         shown = "".join(ch if ch.isprintable() else "?" for ch in str(name)[:60])
+        if is_runs_checkpoint(data):
+            return self._load_runs(data, shown)
         try:
             trainer = load_checkpoint(data).to_trainer()
         except (CheckpointError, ValueError, OSError, MemoryError) as exc:
@@ -341,7 +297,7 @@ class Session:
             return False
         merged = {**self.settings, **settings_from_config(trainer.config)}
         merged["preset"] = matching_preset(merged, merged["preset"])
-        self._fit_operands(merged, ("operator", "n_bits", "probe_op"))
+        self.operands.fit(self.settings, merged, ("operator", "n_bits", "probe_op"))
         self.settings = merged
         self._replace_trainer(trainer)
         self.notices = [Notice("success", f"Loaded checkpoint: {checkpoint_summary(trainer)}.")]
@@ -352,27 +308,106 @@ class Session:
         with self.lock:
             return checkpoint_bytes(self.trainer)
 
-    def release(self) -> None:
-        """Let go of the run and every cache: the tab has closed for good (``carrylab.lifetime``), and this session
-        is never drawn again. A download callable still registered for it then fails instead of writing."""
+    # -- pinned runs (carrylab.pinned) ------------------------------------------------------------------------
+    def act(self, action: Callable[[], str]) -> bool:
+        """Run a pinned-runs action (e.g. ``lambda: session.pinned.keep(session.current)``); its message, or the
+        PinError's, becomes the notice. True when it succeeded."""
+        try:
+            text = action()
+        except PinError as exc:
+            self.notices = [Notice("error", str(exc))]
+            return False
+        self.notices = [Notice("success", text)]
+        return True
+
+    def runs_checkpoint_bytes(self) -> bytes:
+        """Every run (pinned, then the current one) in one file; their names as the legend shows them."""
+        runs = self.pinned.with_current(self.current)
         with self.lock:
-            self.running = False
-            self.trainer = None
-            self._cache_key, self._cache, self._throttled = None, {}, {}
-            self._order = self._shown = self._previous = None
+            return runs_checkpoint_bytes(
+                [(name, run.seconds, run.trainer) for name, run in zip(labels(runs), runs, strict=True)]
+            )
+
+    def _load_runs(self, data: bytes, shown: str) -> bool:
+        """A runs file: each run that loads becomes a pinned run (as many as there is room for); a corrupt run is
+        named in a warning; the current run and the pinned ones stay."""
+        try:
+            loaded, errors = load_runs_checkpoint(data)
+        except (CheckpointError, ValueError, OSError, MemoryError) as exc:
+            reason = str(exc).strip().rstrip(".") or type(exc).__name__
+            self.notices = [Notice("error", f"Could not load {shown}: {reason}. Nothing was changed.")]
+            return False
+        pinned = []
+        for item in loaded:
+            try:
+                run = Run(item.checkpoint.to_trainer(), name=item.name, seconds=item.seconds)
+                self.pinned.pin(run)
+            except PinError:
+                errors.append(f"run {item.name!r}: no room (at most {len(self.pinned)} pinned runs)")
+                continue
+            except (CheckpointError, ValueError) as exc:
+                errors.append(f"run {item.name!r}: {exc}")
+                continue
+            pinned.append(item.name)
+        self.notices = []
+        if pinned:
+            self.notices.append(Notice("success", f"Loaded {len(pinned)} run(s) from {shown} as pinned runs."))
+        if errors:
+            self.notices.append(Notice("warning" if pinned else "error", "Not loaded: " + "; ".join(errors) + "."))
+        return bool(pinned)
 
     def _replace_trainer(self, trainer: Trainer) -> None:
         with self.exclusive():  # from a callback, while an older run may still be training the current trainer
-            self.trainer = trainer  # built completely before it is assigned
+            self.current = Run(trainer)  # built completely before it is assigned; a pinned old run stays pinned
             self.model_version += 1
             self.running = False
-            self._order = None
+            self._caches.clear_order()
             self._shown = None
             self._previous = None
 
     def start(self) -> None:
         self.running = True
         self.notices = []
+        if self.race is not None:
+            self.race.running = False  # one live loop at a time
+
+    # -- the race (carrylab.race) -------------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        """True while the page should redraw on a timer: Play, or a race playing."""
+        return self.running or (self.race is not None and self.race.running)
+
+    def start_race(self, lanes: list[dict]) -> bool:
+        """A race of the current settings with each lane's changes (e.g. {"cell": "gru", "n_hidden": 8}), playing.
+        A bad lane or a race over the size budget: an error notice, and the previous race stays."""
+        try:
+            base = config_from_settings(self.settings)
+            race = Race.start([dataclasses.replace(base, **lane) for lane in lanes])
+        except (ValueError, TypeError) as exc:
+            self.notices = [Notice("error", f"Race not started: {in_page_words(str(exc))}.")]
+            return False
+        with self.exclusive():
+            self.race = race
+            self.running = False
+            race.running = True
+        self.notices = []
+        return True
+
+    def play_race(self, playing: bool) -> None:
+        if self.race is not None and not self.race.finished:
+            self.race.running = bool(playing)
+            if playing:
+                self.running = False
+
+    def race_frame(self) -> bool:
+        """One live frame of the race: each racing lane trains the steps a lone Play frame would (demo speed),
+        within PLAY_FRAME_SECONDS in all, never past a newer run's claim. Returns True when the race just ended."""
+        race = self.race
+        if race is None or not race.running:
+            return False
+        with self.lock:
+            race.frame(int(self.settings["demo_speed"]), should_stop=self.superseded, seconds=PLAY_FRAME_SECONDS)
+        return race.finished
 
     def pause(self) -> None:
         self.running = False
@@ -393,7 +428,8 @@ class Session:
         stops when every pair is right (with a success notice)."""
         if clear_notices:
             self.notices = []
-        trainer = self.trainer
+        run = self.current
+        trainer = run.trainer
         start = trainer.step
         if start + n_steps > MAX_STEP:  # only a loaded checkpoint gets there; the trainer would refuse
             self.running = False
@@ -417,7 +453,7 @@ class Session:
 
             try:
                 with self.lock:
-                    report = trainer.train(
+                    report = run.train(
                         min(chunk, n_steps - (trainer.step - start)), until_solved=until_solved, should_stop=should_stop
                     )
             except TrainingDiverged as exc:
@@ -461,23 +497,12 @@ class Session:
     def cached(self, name: str, compute: Callable[[], object]):
         """compute() once per model version and trainer step (for anything derived from the weights alone:
         include every other input in `name`). Only the current step's entries are kept."""
-        key = (self.model_version, self.trainer.step)
-        if self._cache_key != key:
-            self._cache_key, self._cache = key, {}
-        if name not in self._cache:
-            self._cache[name] = compute()
-        return self._cache[name]
+        return self._caches.cached((self.model_version, self.trainer.step), name, compute)
 
     def throttled(self, name: str, key: tuple, compute: Callable[[], object]):
         """compute() now when paused; while playing, reuse the value computed for the same `key` (the view's
         inputs) during PLAYING_REFRESH_FRAMES frames, even though the weights have moved on."""
-        held = self._throttled.get(name)
-        full_key = (self.model_version, *key)
-        if self.running and held is not None and held[1] == full_key and self.frames - held[0] < PLAYING_REFRESH_FRAMES:
-            return held[2]
-        value = compute()
-        self._throttled[name] = (self.frames, full_key, value)
-        return value
+        return self._caches.throttled(name, (self.model_version, *key), self.frames, self.running, compute)
 
     def evaluation(self) -> Evaluation:
         """Exhaustive accuracy of the current weights (cached per step)."""
@@ -496,13 +521,14 @@ class Session:
     def unit_order(self, *, fresh: bool = True) -> np.ndarray | None:
         """Hidden units ordered by |carry correlation|. fresh=False (while playing) reuses the last order of
         this model instead of recomputing every frame. None if the correlation is unavailable."""
-        if not fresh and self._order is not None and self._order[0] == self.model_version:
-            return self._order[1]
+        held = self._caches.order
+        if not fresh and held is not None and held[0] == self.model_version:
+            return held[1]
         corr = self.carry_correlation()
         if corr is None:
             return None
         order = unit_order(corr)
-        self._order = (self.model_version, order)
+        self._caches.order = (self.model_version, order)
         return order
 
     def metrics(self, *, fresh_accuracy: bool = True) -> tuple[MetricValues, MetricValues | None]:

@@ -174,6 +174,14 @@ SETTINGS_LIST: tuple[Setting, ...] = (
     ),
     Setting("log_y", "bool", False, "Log-scale error"),
     Setting(
+        "x_axis",
+        "choice",
+        "step",
+        "X axis",
+        "Training step, or wall-clock seconds spent training (to compare runs whose steps cost differently).",
+        choices=("step", "seconds"),
+    ),
+    Setting(
         "presentation",
         "bool",
         False,

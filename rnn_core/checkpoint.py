@@ -55,7 +55,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 from numpy.lib import format as npy_format
@@ -795,3 +795,88 @@ def _restore_eval_log(columns: dict[str, np.ndarray], capacity: int, template: E
         if column.ndim == 1:  # scalars back to Python numbers, as the trainer logs them
             log.columns[name] = column.tolist()
     return log
+
+
+# -- several runs in one file ------------------------------------------------------------------------------------
+# A runs file is an .npz of its own: a format tag, the runs' names (text, (n,)), their training seconds ((n,)
+# float64) and one member ``run_<i>`` per run holding that run's whole checkpoint file as uint8 bytes. Each inner
+# checkpoint goes through `load_checkpoint` on its own, so a corrupt run is named and the good ones still load.
+RUNS_FORMAT_TAG = "rnn-carry-lab-runs/1"
+MAX_RUNS = 16
+MAX_RUN_NAME = 200
+
+
+class NamedRun(NamedTuple):
+    name: str
+    seconds: float
+    checkpoint: Checkpoint
+
+
+def runs_checkpoint_bytes(runs: list[tuple[str, float, Trainer]]) -> bytes:
+    """Several runs, each (name, training seconds, trainer), as one ``.npz`` file. CheckpointError if a run cannot
+    be saved or the file would be larger than MAX_CHECKPOINT_BYTES."""
+    if not 1 <= len(runs) <= MAX_RUNS:
+        raise CheckpointError(f"a runs file holds 1 to {MAX_RUNS} runs, not {len(runs)}")
+    arrays = {
+        "runs_format": np.array(RUNS_FORMAT_TAG),
+        "run_names": np.array([str(name)[:MAX_RUN_NAME] for name, _, _ in runs], dtype=f"<U{MAX_RUN_NAME}"),
+        "run_seconds": np.array([float(seconds) for _, seconds, _ in runs], dtype=np.float64),
+    }
+    for i, (_, _, trainer) in enumerate(runs):
+        arrays[f"run_{i}"] = np.frombuffer(checkpoint_bytes(trainer), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = buffer.getvalue()
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"the runs file would be {len(data)} bytes, more than {MAX_CHECKPOINT_BYTES}")
+    return data
+
+
+def is_runs_checkpoint(data: bytes) -> bool:
+    """True when `data` is a zip archive with a ``runs_format`` member (a runs file, valid or not)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+            return "runs_format.npy" in archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        return False
+
+
+def load_runs_checkpoint(source) -> tuple[list[NamedRun], list[str]]:
+    """The runs of a runs file that load, and one message per run that does not ("run 2 'LSTM': ..."). The file
+    itself is checked like a checkpoint (size, archive, headers, no pickles); a bad file raises CheckpointError."""
+    data = _read_source(source)
+    archive, members = _open_archive(data)
+    with archive:
+        for key in ("runs_format", "run_names", "run_seconds"):
+            if key not in members:
+                raise CheckpointError(f"not an RNN Carry Lab runs file: it has no {key!r} entry")
+        for key, info in members.items():
+            _check_npy_header(archive, key, info)
+        head = _read_arrays(data, ("runs_format", "run_names", "run_seconds"))
+        tag = _text_value(head["runs_format"], "runs_format")
+        if tag != RUNS_FORMAT_TAG:
+            raise CheckpointError(f"not an RNN Carry Lab runs file: format tag {tag[:60]!r}")
+        names, seconds = head["run_names"], head["run_seconds"]
+        if names.dtype.kind != "U" or names.ndim != 1 or not 1 <= names.size <= MAX_RUNS:
+            raise CheckpointError(f"run_names must be 1 to {MAX_RUNS} names, got dtype {names.dtype} {names.shape}")
+        if seconds.dtype.kind != "f" or seconds.shape != names.shape:
+            raise CheckpointError("run_seconds must hold one float per run")
+        expected = {"runs_format", "run_names", "run_seconds"} | {f"run_{i}" for i in range(names.size)}
+        if set(members) - expected:
+            raise CheckpointError(f"the runs file holds unknown entries {sorted(set(members) - expected)[:4]}")
+        loaded, errors = [], []
+        for i, raw in enumerate(names.tolist()):
+            name = "".join(ch if ch.isprintable() else "?" for ch in str(raw))[:MAX_RUN_NAME]
+            try:
+                if f"run_{i}" not in members:
+                    raise CheckpointError("its entry is missing")
+                blob = _read_arrays(data, (f"run_{i}",))[f"run_{i}"]
+                if blob.dtype != np.uint8 or blob.ndim != 1:
+                    raise CheckpointError(f"its entry must be bytes (uint8), got {blob.dtype} {blob.shape}")
+                spent = float(seconds[i])
+                checkpoint = load_checkpoint(blob.tobytes())
+            except CheckpointError as exc:
+                errors.append(f"run {i + 1} {name!r}: {str(exc).rstrip('.')}")
+                continue
+            loaded.append(NamedRun(name, spent if np.isfinite(spent) and spent >= 0 else 0.0, checkpoint))
+    return loaded, errors

@@ -51,3 +51,15 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(chromium, streamlit_server):
+    """A fresh browser page (its own Streamlit session) that records console and page errors."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()

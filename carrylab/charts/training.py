@@ -8,6 +8,9 @@ smoothing on the full series, keeping each bucket's min and max so that spikes s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -20,6 +23,7 @@ from carrylab.charts.style import (
     NEUTRAL_GREY,
     ORANGE,
     PURPLE,
+    SKY_BLUE,
     WRONG_COLOUR,
     axis_title,
     figure,
@@ -41,6 +45,66 @@ _ACCURACY_RANGE = [-_BELOW_ZERO * 100.0, (1.0 + _ABOVE_TOP) * 100.0]
 # 20,000 steps at the default interval, and the log keeps up to 4,096); at that density they merge into a thick
 # line anyway.
 MAX_MARKERS = 100
+
+
+# One colour per overlaid run (Okabe-Ito, then two darker ones), after the current run's CORRECT_COLOUR.
+RUN_COLOURS = (WRONG_COLOUR, GREEN, ORANGE, SKY_BLUE, PURPLE, DARK_GREY, "#8C564B", "#A08A00")
+
+
+def plain_text(text: str) -> str:
+    """User text (a run's name) for a Plotly label: &, < and > as entities, so that Plotly's own markup (<b>, <a>,
+    <br>) in a name is shown as typed, never rendered."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class Overlay(NamedTuple):
+    """Another run on the error chart: x (N,) its steps (or seconds), error (N,), eval_x (E,) and accuracy (E,) in
+    0..1, drawn as its smoothed error (solid) and accuracy (dotted, right axis) in `colour`, named `name`."""
+
+    name: str
+    colour: str
+    x: np.ndarray
+    error: np.ndarray
+    eval_x: np.ndarray
+    accuracy: np.ndarray
+
+
+def _overlay_traces(overlay: Overlay, smoothing: float, max_points: int) -> tuple[list[dict], np.ndarray]:
+    """The overlay's smoothed error and accuracy traces, and the error values shown (for the axis range)."""
+    x = as_array("overlay x", overlay.x, ndim=1, dtype=None)
+    error = as_array("overlay error", overlay.error, ndim=1)
+    check_same_length(x=x, error=error)
+    eval_x = as_array("overlay eval_x", overlay.eval_x, ndim=1, dtype=None)
+    accuracy = as_array("overlay accuracy", overlay.accuracy, ndim=1)
+    check_same_length(eval_x=eval_x, accuracy=accuracy)
+    check_fraction("accuracy", accuracy)
+    traces, shown = [], np.zeros(0)
+    name = plain_text(overlay.name)
+    group = {"legendgroup": name, "xaxis": "x"}
+    if x.size:
+        smooth_x, shown = downsample(x, smooth_ema(error, smoothing), max_points, method="stride")
+        line = {"color": overlay.colour, "width": 2.5}
+        hover = f"{name}<br>%{{x}}<br>smoothed error %{{y:.4g}}<extra></extra>"
+        traces.append(
+            _scatter(smooth_x, shown, mode="lines", name=name, line=line, hovertemplate=hover, yaxis="y", **group)
+        )
+    if eval_x.size:
+        acc_x, acc_y = downsample(eval_x, accuracy * 100.0, max_points)
+        traces.append(
+            _scatter(
+                acc_x,
+                acc_y,
+                mode="lines",
+                name=f"{name}: accuracy",
+                showlegend=False,
+                line={"color": overlay.colour, "width": 1.5, "dash": "dot"},
+                cliponaxis=False,
+                hovertemplate=f"{name}<br>%{{x}}<br>accuracy %{{y:.1f}}%<extra></extra>",
+                yaxis="y2",
+                **group,
+            )
+        )
+    return traces, shown
 
 
 def _series_mode(n_points: int) -> str:
@@ -166,6 +230,9 @@ def error_figure(
     solved_step: int | None = None,
     max_points: int = 2000,
     title: str = "Training error",
+    run_name: str | None = None,
+    overlays: Sequence[Overlay] = (),
+    x_title: str = "training step",
 ) -> go.Figure:
     """Raw (faint) and smoothed training error, with exhaustive accuracy (%) on a second y axis.
 
@@ -175,6 +242,8 @@ def error_figure(
     Smoothing is computed on the full series; then each line is thinned to <= max_points for
     display (raw error and accuracy: per-bucket min/max so spikes stay visible; smoothed: evenly
     spaced points). Accuracy has a marker per evaluation up to MAX_MARKERS of them.
+    run_name: the legend's name of this run when other runs are overlaid (`overlays`, each drawn with the same
+    smoothing and axes in its own colour). x_title: the x axis's title (the x values may be seconds).
     """
     steps = as_array("steps", steps, ndim=1, dtype=None)
     error = as_array("error", error, ndim=1)
@@ -184,7 +253,7 @@ def error_figure(
     data: list[dict] = []
     annotations: list[dict] = []
     # The axes as make_subplots(specs=[[{"secondary_y": True}]]) lays them out (room on the right for y2's title).
-    xaxis = axis_title("training step", anchor="y", domain=[0.0, 0.94])
+    xaxis = axis_title(x_title, anchor="y", domain=[0.0, 0.94])
     yaxis = axis_title("error", anchor="x", domain=[0.0, 1.0], type="log" if log_y else "linear")
     yaxis2 = axis_title(
         "exhaustive accuracy (%)",
@@ -198,6 +267,15 @@ def error_figure(
         showgrid=False,
         zeroline=False,
     )
+    shown_errors = []
+    for overlay in overlays:
+        traces, shown = _overlay_traces(overlay, smoothing, max_points)
+        data.extend(traces)
+        shown_errors.append(shown)
+    run_name = plain_text(run_name) if run_name else None
+    prefix = f"{run_name}: " if run_name else ""
+    # with other runs: one legend entry per run (its smoothed error); its raw error and accuracy follow that entry
+    grouped = {"legendgroup": run_name, "showlegend": False} if run_name else {}
     if steps.size:
         raw_x, raw_y = downsample(steps, error, max_points)
         smooth_x, smooth_y = downsample(steps, smoothed, max_points, method="stride")
@@ -207,7 +285,8 @@ def error_figure(
                 "x": raw_x,
                 "y": raw_y,
                 "mode": "lines",
-                "name": "error (raw)",
+                "name": f"{prefix}error (raw)",
+                **grouped,
                 "line": {"color": CORRECT_COLOUR, "width": 1},
                 "opacity": 0.3,
                 "hovertemplate": "step %{x}<br>error %{y:.4g}<extra>raw</extra>",
@@ -221,14 +300,18 @@ def error_figure(
                 "x": smooth_x,
                 "y": smooth_y,
                 "mode": "lines",
-                "name": f"error (smoothed {smoothing:g})",
+                "name": run_name or f"error (smoothed {smoothing:g})",
+                **({"legendgroup": run_name} if run_name else {}),
                 "line": {"color": CORRECT_COLOUR, "width": 3},
                 "hovertemplate": "step %{x}<br>smoothed error %{y:.4g}<extra></extra>",
                 "xaxis": "x",
                 "yaxis": "y",
             }
         )
-        yaxis.update(_log_axis(raw_y) if log_y else _linear_axis(raw_y))
+        shown_errors.append(raw_y)
+    if steps.size or any(shown.size for shown in shown_errors):
+        every = np.concatenate(shown_errors)
+        yaxis.update(_log_axis(every) if log_y else _linear_axis(every))
     else:
         annotations.append(message(EMPTY_MESSAGE))
         xaxis["range"] = [0, 100]
@@ -249,8 +332,9 @@ def error_figure(
                 "x": acc_x,
                 "y": acc_y,
                 "mode": _series_mode(acc_x.size),
-                "name": "exhaustive accuracy",
-                "line": {"color": GREEN, "width": 2, "dash": "dot"},
+                "name": f"{prefix}exhaustive accuracy",
+                **grouped,
+                "line": {"color": GREEN if not overlays else CORRECT_COLOUR, "width": 2, "dash": "dot"},
                 "marker": {"size": 7, "symbol": "diamond"},
                 "cliponaxis": False,
                 "hovertemplate": "step %{x}<br>accuracy %{y:.1f}%<extra></extra>",

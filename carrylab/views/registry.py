@@ -18,6 +18,8 @@ from carrylab.views import (
     network,
     pairs,
     probe,
+    race,
+    runs,
     seeds,
     sweep,
     training,
@@ -26,7 +28,7 @@ from carrylab.views.common import carry_analysis as analysis
 from carrylab.views.common import probe_operands
 
 VIEWS: list[View] = [
-    ("Training", (training.render, probe.render)),
+    ("Training", (training.render, runs.render_pin, probe.render)),
     ("Network", (network.render,)),
     ("Carry in the units", (lambda s: carry.render(s.trainer, analysis(s), probe=probe_operands(s)),)),
     ("Where the errors are", (lambda s: errors.render(s.trainer, analysis(s)),)),
@@ -37,4 +39,6 @@ VIEWS: list[View] = [
     ("Filmstrip", (lambda s: filmstrip.render(s.trainer, probe=probe_operands(s)),)),
     ("Seeds", (lambda s: seeds.render(s.trainer),)),
     ("Sweep", (sweep.render,)),
+    ("Runs", (runs.render,)),
+    ("Race", (race.render,)),
 ]

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from carrylab import charts
+from carrylab import charts, comparison
 from carrylab.components.live_chart import live_chart
 from carrylab.formatting import percent, signed_delta
 from carrylab.session import RECENT_WINDOW, MetricValues, Session
@@ -114,18 +114,24 @@ def presenting(session: Session) -> bool:
     return bool(session.settings["presentation"])
 
 
-def _error_figure(session: Session, smoothing: float, log_y: bool, presentation: bool):
+def _error_figure(session: Session, smoothing: float, log_y: bool, presentation: bool, seconds: bool = False):
+    """The current run's error chart, with the other visible runs overlaid (x: steps, or seconds trained)."""
     trainer = session.trainer
     steps, error = trainer.steps_log.arrays()
+    run_name, others = comparison.overlays(session, seconds=seconds)
+    eval_steps = trainer.evals.array("step")
     figure = charts.error_figure(
-        steps,
+        session.current.seconds_at(steps) if seconds else steps,
         error,
         smoothing=smoothing,
         log_y=log_y,
-        eval_steps=trainer.evals.array("step"),
+        eval_steps=session.current.seconds_at(eval_steps) if seconds else eval_steps,
         accuracy=trainer.evals.array("accuracy"),
-        solved_step=trainer.solved_at_step,
+        solved_step=None if seconds else trainer.solved_at_step,
         max_points=1000,  # per line; more than one point per pixel of a laptop-wide chart
+        run_name=run_name,
+        overlays=others,
+        x_title="seconds of training" if seconds else "training step",
     )
     if presentation:
         return charts.enlarged(figure, height=PRESENTATION_ERROR_HEIGHT)
@@ -160,15 +166,16 @@ def render(session: Session) -> None:
     large = presenting(session)
     first, second = st.container(), st.container()
     controls, chart = (second, first) if large else (first, second)
-    cols = controls.columns([3, 1], vertical_alignment="bottom")
+    cols = controls.columns([3, 1, 1], vertical_alignment="bottom")
     setting_widget(SETTINGS["smoothing"], session, container=cols[0])
     setting_widget(SETTINGS["log_y"], session, container=cols[1])
-    read_widgets(session, ("smoothing", "log_y"))
+    setting_widget(SETTINGS["x_axis"], session, container=cols[2])
+    read_widgets(session, ("smoothing", "log_y", "x_axis"))
 
     smoothing, log_y = float(session.settings["smoothing"]), bool(session.settings["log_y"])
-    figure = session.cached(
-        f"error_figure:{smoothing}:{log_y}:{large}", lambda: _error_figure(session, smoothing, log_y, large)
-    )
+    seconds = session.settings["x_axis"] == "seconds"
+    key = f"error_figure:{smoothing}:{log_y}:{large}:{seconds}:{session.pinned.version}"
+    figure = session.cached(key, lambda: _error_figure(session, smoothing, log_y, large, seconds))
     live_chart(figure, key="error_chart", live=session.running, config=PLOTLY_CONFIG, container=chart)
     with chart:
         st.caption(charts.CAPTIONS["error_figure"])
