@@ -15,11 +15,12 @@ import numpy as np
 import streamlit as st
 
 from carrylab import charts
+from carrylab.analysis import probe_trace
 from carrylab.charts.training import RUN_COLOURS, Overlay
 from carrylab.components.live_chart import live_chart
 from carrylab.formatting import percent
 from carrylab.race import MAX_LANES
-from carrylab.session import Session, probe_example
+from carrylab.session import Session
 from carrylab.settings import parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
 from carrylab.views.carry import explain
@@ -151,6 +152,6 @@ def _verdict(session: Session, trainer, op: str) -> str:
         a, b = (parse_operand_text(session.settings[f"operand_{n}"], n, op, trainer.task.n_bits) for n in "ab")
     except ValueError:
         return "probe example: not valid at this width"
-    result = probe_example(trainer, a, b, op)
-    answer = "right" if result.correct else f"wrong ({result.predicted_value})"
-    return f"{result.a} {result.symbol} {result.b} = {result.true_value}: {answer}"
+    result = probe_trace(trainer.model, trainer.task, a, b, op)
+    answer = "right" if result.correct else f"wrong ({result.net_answer})"
+    return f"{result.a} {result.symbol} {result.b} = {result.answer}: {answer}"

@@ -12,10 +12,11 @@ from __future__ import annotations
 import streamlit as st
 
 from carrylab import charts, comparison
+from carrylab.analysis import probe_trace
 from carrylab.charts.training import plain_text
 from carrylab.pinned import MAX_NAME, MAX_PINNED
 from carrylab.run import array_bytes
-from carrylab.session import Session, probe_example, unit_order
+from carrylab.session import Session, unit_order
 from carrylab.settings import parse_operand_text, probe_operator
 from carrylab.views import escape_markdown
 from carrylab.views.carry import explain
@@ -163,10 +164,10 @@ def _probe_heatmap(session: Session, name: str, run, op: str, key: str) -> None:
     except ValueError as exc:
         st.info(f"{escape_markdown(name)}: the probe example does not fit this run ({escape_markdown(exc)})")
         return
-    result = probe_example(run.trainer, a, b, op)
+    result = probe_trace(run.trainer.model, run.trainer.task, a, b, op)
     corr = run.trainer.carry_correlation()
     order = unit_order(corr) if corr is not None else None
-    verdict = f"{result.predicted_value} ({'right' if result.correct else 'wrong'})"
+    verdict = f"{result.net_answer} ({'right' if result.correct else 'wrong'})"
     figure = charts.hidden_heatmap_figure(
         result.hidden,
         tracks={"carry out": result.carry_out, "target": result.target, "prediction": result.pred},
