@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psutil
 
 
@@ -32,3 +34,10 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
         except psutil.NoSuchProcess:
             pass
     return total
+
+
+def cpu_rate(processes: list[psutil.Process], seconds: float = 2.0) -> float:
+    """CPU seconds per second the processes use over the next ``seconds``."""
+    start = cpu_seconds(processes)
+    time.sleep(seconds)
+    return (cpu_seconds(processes) - start) / seconds

@@ -219,7 +219,7 @@ def test_switching_the_cell_resets_says_so_trains_and_renders_every_tab(dashboar
     for label, _ in VIEWS:
         at.session_state["view"] = label
         at = run(at)
-        assert chart_keys(at) or label in ("Seeds", "Sweep", "Runs", "Race"), label  # charts after a sweep, a pin, a race
+        assert chart_keys(at) or label in ("Seeds", "Sweep", "Runs", "Race"), label  # charts come after a click
         assert not at.exception, label
     at.session_state["view"] = "Gradients & weights"
     keys = chart_keys(run(at))

@@ -9,16 +9,10 @@ from pathlib import Path
 import psutil
 import pytest
 from browser_support import IDLE, StreamlitServer
-from process_support import children, cpu_seconds
+from process_support import children, cpu_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
-
-
-def cpu_rate(processes: list[psutil.Process], seconds: float = 2.0) -> float:
-    start = cpu_seconds(processes)
-    time.sleep(seconds)
-    return (cpu_seconds(processes) - start) / seconds
 
 
 def start_sweep(page, url: str) -> None:
