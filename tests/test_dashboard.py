@@ -619,7 +619,7 @@ def test_a_fresh_accuracy_of_100_percent_says_when_it_will_be_recorded(dashboard
     at = run(run(dashboard_app).button(key="train").click())
     assert (metric(at, "Step"), metric(at, "Accuracy"), metric(at, "Solved at")) == ("150", "100.0 %", "not yet")
     solved = next(m for m in at.metric if m.label == "Solved at")
-    assert solved.delta == "100 % now: recorded at step 200"
+    assert solved.delta == "100 % now: counted at the check at step 200"
     assert session_of(at).trainer.evals.array("step").tolist() == [0]
     at = run(at.number_input(key="steps_per_click").set_value(50))
     at = run(at.button(key="train").click())

@@ -217,7 +217,7 @@ def render_controls(session: Session) -> None:
         icon=":material/fast_forward:",
         help="Change the number in the sidebar (steps per click)."
         if not session.settings["presentation"]
-        else "The number is set in the sidebar (steps per click): turn presentation mode off to change it.",
+        else "Change the number under Settings, next to the title (steps per click).",
     )
     if (step_clicked or train_clicked) and session.running:
         session.pause()  # a step by hand stops Play (before its button is drawn, so that it reads "Play")
