@@ -99,7 +99,8 @@ def solved_metric(
     accuracy = current.accuracy
     if solved is None:
         if accuracy == 1.0:
-            return "not yet", f"100 % now: counted at the check at step {(current.step // eval_every + 1) * eval_every:,}"
+            check = (current.step // eval_every + 1) * eval_every
+            return "not yet", f"100 % now: counted at the check at step {check:,}"
         return "not yet", None
     if not (math.isfinite(accuracy) and accuracy < 1.0):
         return f"step {solved:,}", None
