@@ -38,6 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report import emit  # noqa: E402
+
 import rnn_core.train as train_module  # noqa: E402
 from rnn_core import fastnp  # noqa: E402
 from rnn_core.cells import CELLS, make_model  # noqa: E402
@@ -281,10 +283,7 @@ def main() -> None:
         results["elman engine vs baseline"] = against_baseline(args.baseline, args.runs, args.steps)
     if args.solve:
         results["steps to solve"] = solve_table()
-    results["load_average_after"] = os.getloadavg()[0]
-    print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report import emit  # noqa: E402
+
 from rnn_core import cli as rnn_cli  # noqa: E402
 from rnn_core.train import TrainConfig, Trainer  # noqa: E402
 
@@ -156,10 +158,7 @@ def main() -> None:
             "overhead_vs_floor": med(b["train"] / f - 1 for b, f in zip(base, floor)),
         }
     results["in_process"] = in_process(args.steps, args.runs)
-    results["load_average_after"] = os.getloadavg()[0]
-    print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

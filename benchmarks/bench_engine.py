@@ -18,7 +18,6 @@ like the post's code).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -31,6 +30,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import emit  # noqa: E402
 
 from rnn_core.metrics import evaluate  # noqa: E402
 from rnn_core.train import TrainConfig, Trainer  # noqa: E402
@@ -132,10 +133,7 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         results[f"exhaustive_eval_ms_{np.dtype(dtype).name}"] = 1e3 * statistics.median(times)
 
-    results["load_average_after"] = os.getloadavg()[0]
-    print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    emit(results, args.json)
 
 
 if __name__ == "__main__":
